@@ -1,0 +1,42 @@
+# Tollgate control plane. `make help` lists the targets.
+GO        ?= go
+PROTOC    ?= protoc
+PROTO_DIR := proto
+PROTOS    := $(wildcard $(PROTO_DIR)/tollgate/v1/*.proto)
+
+.PHONY: help build test test-short lint generate golden gen-check bench fuzz
+
+help: ## list targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+
+build: ## build the controlplane binary into bin/
+	$(GO) build -o bin/controlplane ./cmd/controlplane
+
+test: ## run every test with the race detector (the README's test command)
+	$(GO) test -race -count=1 ./...
+
+test-short: ## run the fast tests only
+	$(GO) test -short -count=1 ./...
+
+lint: ## go vet and gofmt
+	$(GO) vet ./...
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+generate: ## regenerate Go from proto/ (needs protoc 3.21, see .ci/run)
+	$(PROTOC) -I $(PROTO_DIR) \
+	  --plugin=protoc-gen-go="$$($(GO) tool -n protoc-gen-go)" \
+	  --go_out=$(PROTO_DIR) --go_opt=paths=source_relative $(PROTOS)
+	$(GO) run ./internal/admin/openapi/gen > internal/admin/openapi/openapi.json
+
+golden: ## rewrite golden files
+	$(GO) test ./... -run Golden -update
+
+gen-check: generate ## regenerate everything and fail on any difference
+	@git diff --exit-code -- $(PROTO_DIR) internal/admin/openapi || { echo "generated files drifted: run 'make generate' and commit"; exit 1; }
+	@test -z "$$(git status --porcelain -- $(PROTO_DIR) internal/admin/openapi)" || { git status --porcelain -- $(PROTO_DIR) internal/admin/openapi; echo "untracked generated files: run 'make generate' and commit"; exit 1; }
+
+bench: ## run benchmarks
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+fuzz: ## fuzz decode+validate for 60s
+	$(GO) test -run '^$$' -fuzz FuzzDecodeValidate -fuzztime 60s ./internal/model
