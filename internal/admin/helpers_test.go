@@ -47,7 +47,7 @@ type response struct {
 	body   []byte
 }
 
-func (r response) errorBody(t *testing.T) ErrorDetail {
+func (r response) errorBody(t testing.TB) ErrorDetail {
 	t.Helper()
 	var eb ErrorBody
 	dec := json.NewDecoder(bytes.NewReader(r.body))
@@ -59,7 +59,7 @@ func (r response) errorBody(t *testing.T) ErrorDetail {
 	return eb.Error
 }
 
-func (r response) json(t *testing.T, v any) {
+func (r response) json(t testing.TB, v any) {
 	t.Helper()
 	require.NoError(t, json.Unmarshal(r.body, v), "body: %s", r.body)
 }
