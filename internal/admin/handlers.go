@@ -23,16 +23,16 @@ func (s *Server) apply(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	objs, vs := model.DecodeAndValidate(body)
+	docs, vs := model.ValidateBundle(body)
 	if len(vs) > 0 {
 		return vs
 	}
-	if len(objs) == 0 {
+	if len(docs) == 0 {
 		return newError(http.StatusBadRequest, ReasonBadRequest, "the bundle holds no objects; send one or more objects as YAML or JSON")
 	}
-	changes := make([]store.Change, len(objs))
-	for i, o := range objs {
-		changes[i] = store.Change{Op: store.OpPut, Object: o, Document: i + 1}
+	changes := make([]store.Change, len(docs))
+	for i, d := range docs {
+		changes[i] = store.Change{Op: store.OpPut, Object: d.Object, Document: d.Number}
 	}
 	res, err := s.st.Apply(r.Context(), changes, store.ApplyOptions{DryRun: dryRun})
 	if err != nil {

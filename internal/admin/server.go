@@ -149,7 +149,7 @@ func (s *Server) instrument(rt route) http.Handler {
 			rec.Header().Set("Allow", allowed(rt))
 			err = newError(http.StatusMethodNotAllowed, ReasonMethodNotAllowed, "method %s is not allowed on %s; allowed: %s", r.Method, r.URL.Path, allowed(rt))
 		case op.write && s.opts.ReadOnly != "":
-			err = newError(http.StatusConflict, ReasonReadOnly, "definitions are read-only: %s", s.opts.ReadOnly)
+			err = newError(http.StatusConflict, ReasonReadOnly, "%s", s.opts.ReadOnly)
 		default:
 			err = op.handler(rec, r)
 		}

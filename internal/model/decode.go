@@ -26,9 +26,27 @@ const maxNodes = 200_000
 // returned alongside so callers can report per object, but the bundle as a
 // whole must be treated as rejected.
 func Decode(data []byte) ([]Object, Violations) {
+	docs, vs := DecodeBundle(data)
+	objs := make([]Object, len(docs))
+	for i, d := range docs {
+		objs[i] = d.Object
+	}
+	return objs, vs
+}
+
+// Document is one decoded object and the 1-based number of the document it
+// came from, so later checks can point at the same document the decoder
+// would (empty documents and list items make positions differ from numbers).
+type Document struct {
+	Number int
+	Object Object
+}
+
+// DecodeBundle is Decode keeping each object's document number.
+func DecodeBundle(data []byte) ([]Document, Violations) {
 	d := &decoder{}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
-	var objs []Object
+	var objs []Document
 	for {
 		var root yaml.Node
 		err := dec.Decode(&root)
@@ -61,7 +79,7 @@ type decoder struct {
 	errs  Errs
 }
 
-func (d *decoder) document(n *yaml.Node, objs []Object) []Object {
+func (d *decoder) document(n *yaml.Node, objs []Document) []Document {
 	d.docs++
 	before := len(d.errs.List)
 	defer func() {
@@ -98,7 +116,7 @@ func (d *decoder) document(n *yaml.Node, objs []Object) []Object {
 	}
 	defer func() { d.errs.Object = "" }()
 	d.message(n, obj.ProtoReflect(), "")
-	return append(objs, obj)
+	return append(objs, Document{Number: d.docs, Object: obj})
 }
 
 // deref follows aliases and counts nodes against maxNodes.

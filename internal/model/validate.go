@@ -41,26 +41,40 @@ func ValidateAt(o Object, now time.Time) Violations {
 // the bundle as a whole (no object twice). Schema violations of a document
 // suppress its semantic validation, whose messages would only repeat them.
 func DecodeAndValidate(data []byte) ([]Object, Violations) {
-	objs, vs := Decode(data)
-	bad := map[string]bool{}
-	for _, v := range vs {
-		bad[v.Object] = true
-	}
-	seen := map[Key]int{}
-	for i, o := range objs {
-		k := KeyOf(o)
-		if bad[k.String()] {
-			continue
-		}
-		if first, dup := seen[k]; dup && k.Name != "" {
-			vs = append(vs, Violation{Object: k.String(), Path: "metadata.name",
-				Message: fmt.Sprintf("%s appears twice in this bundle (objects %d and %d); keep one", k, first+1, i+1)})
-			continue
-		}
-		seen[k] = i
-		vs = append(vs, Validate(o)...)
+	docs, vs := ValidateBundle(data)
+	objs := make([]Object, len(docs))
+	for i, d := range docs {
+		objs[i] = d.Object
 	}
 	return objs, vs
+}
+
+// ValidateBundle is DecodeAndValidate keeping document numbers; every
+// violation carries the number of the document it is about.
+func ValidateBundle(data []byte) ([]Document, Violations) {
+	docs, vs := DecodeBundle(data)
+	bad := map[int]bool{}
+	for _, v := range vs {
+		bad[v.Document] = true
+	}
+	seen := map[Key]int{}
+	for _, d := range docs {
+		if bad[d.Number] {
+			continue
+		}
+		k := KeyOf(d.Object)
+		if first, dup := seen[k]; dup && k.Name != "" {
+			vs = append(vs, Violation{Document: d.Number, Object: k.String(), Path: "metadata.name",
+				Message: fmt.Sprintf("%s appears twice in this bundle (documents %d and %d); keep one", k, first, d.Number)})
+			continue
+		}
+		seen[k] = d.Number
+		for _, v := range Validate(d.Object) {
+			v.Document = d.Number
+			vs = append(vs, v)
+		}
+	}
+	return docs, vs
 }
 
 var (

@@ -1,0 +1,146 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// listening matches the line serve logs once the admin API accepts
+// connections.
+var listening = regexp.MustCompile(`admin API listening on (http://[0-9.:\[\]]+)`)
+
+// serving is a serve command running in-process.
+type serving struct {
+	url    string
+	stderr *syncBuffer
+	stop   func() int // cancels serve and returns its exit code
+}
+
+func startServe(t *testing.T, vars map[string]string, args ...string) serving {
+	t.Helper()
+	var stdout, stderr syncBuffer
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	e := cli{t: t, vars: vars}.env("", &stdout, &stderr)
+	go func() { done <- run(ctx, append([]string{"serve"}, args...), e) }()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if m := listening.FindStringSubmatch(stderr.String()); m != nil {
+			s := serving{url: m[1], stderr: &stderr}
+			s.stop = func() int { cancel(); return <-done }
+			t.Cleanup(func() { cancel() })
+			return s
+		}
+		select {
+		case code := <-done:
+			cancel()
+			t.Fatalf("serve exited with %d before listening:\n%s", code, stderr.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			cancel()
+			t.Fatalf("serve did not log its address in time:\n%s", stderr.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func getJSON(t *testing.T, url string, out any) int {
+	t.Helper()
+	resp, err := http.Get(url)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	if out != nil {
+		require.NoError(t, json.NewDecoder(resp.Body).Decode(out))
+	}
+	return resp.StatusCode
+}
+
+func TestServe(t *testing.T) {
+	t.Parallel()
+	data := t.TempDir()
+	s := startServe(t, map[string]string{"CONTROLPLANE_LOG_FORMAT": "json"}, "--data-dir", data, "--admin-address", "127.0.0.1:0")
+	require.Equal(t, http.StatusOK, getJSON(t, s.url+"/readyz", nil))
+	var status struct{ Mode string }
+	require.Equal(t, http.StatusOK, getJSON(t, s.url+"/v1/status", &status))
+	require.Equal(t, "api", status.Mode)
+
+	c := cli{t: t, server: s.url}
+	require.Contains(t, c.ok("", "apply", "-f", "testdata/shop"), "revision 1")
+	require.Equal(t, 0, s.stop(), s.stderr.String())
+	require.FileExists(t, filepath.Join(data, "store.db"))
+	logs := s.stderr.String()
+	require.Contains(t, logs, `"msg":"xDS server not served yet; its address is validated and reserved"`, "the env var chose JSON logs")
+	require.Contains(t, logs, `"msg":"shutting down"`)
+}
+
+func TestServeRejectsSettings(t *testing.T) {
+	t.Parallel()
+	c := cli{t: t}
+	stderr := c.fail("", "serve", "--admin-address", "nonsense", "--log-level", "loud", "--data-dir", t.TempDir())
+	require.Equal(t, "error: 2 problems with the settings:\n"+
+		`  admin.address (--admin-address, CONTROLPLANE_ADMIN_ADDRESS): must be host:port such as 127.0.0.1:9400, got "nonsense"`+"\n"+
+		`  log.level (--log-level, CONTROLPLANE_LOG_LEVEL): must be debug, info, warn or error, got "loud"`+"\n", stderr)
+
+	file := filepath.Join(t.TempDir(), "c.yaml")
+	require.NoError(t, os.WriteFile(file, []byte("admin:\n  adress: x\n"), 0o600))
+	require.Contains(t, c.fail("", "serve", "--config", file), `unknown settings "admin.adress"`)
+	require.Contains(t, c.fail("", "serve", "extra"), "unknown command")
+}
+
+func TestServeCorruptStore(t *testing.T) {
+	t.Parallel()
+	data := t.TempDir()
+	db := filepath.Join(data, "store.db")
+	require.NoError(t, os.WriteFile(db, []byte(strings.Repeat("not a bolt file ", 512)), 0o600))
+	stderr := cli{t: t}.fail("", "serve", "--data-dir", data, "--admin-address", "127.0.0.1:0")
+	require.Contains(t, stderr, db)
+}
+
+func TestServeAddressInUse(t *testing.T) {
+	t.Parallel()
+	s := startServe(t, nil, "--data-dir", t.TempDir(), "--admin-address", "127.0.0.1:0")
+	addr := strings.TrimPrefix(s.url, "http://")
+	stderr := cli{t: t}.fail("", "serve", "--data-dir", t.TempDir(), "--admin-address", addr)
+	require.Contains(t, stderr, "address already in use")
+}
+
+func TestServeConfigDir(t *testing.T) {
+	t.Parallel()
+	defs := t.TempDir()
+	copyFile(t, "testdata/shop/01-service.yaml", filepath.Join(defs, "service.yaml"))
+	s := startServe(t, map[string]string{"CONTROLPLANE_CONFIG_DIR": defs}, "--data-dir", t.TempDir(), "--admin-address", "127.0.0.1:0")
+	// Readiness waits for the first load of the directory.
+	deadline := time.Now().Add(10 * time.Second)
+	for getJSON(t, s.url+"/readyz", nil) != http.StatusOK {
+		require.True(t, time.Now().Before(deadline), "not ready in time")
+		time.Sleep(10 * time.Millisecond)
+	}
+	c := cli{t: t, server: s.url}
+	require.Contains(t, c.ok("", "get", "services"), "orders")
+	stderr := c.fail("", "apply", "-f", "testdata/shop")
+	require.Contains(t, stderr, "error from server (ReadOnly): ")
+	require.Contains(t, stderr, "definitions are managed from the directory "+defs+" (serve --config-dir); change the files instead")
+
+	var status struct {
+		Mode      string
+		ConfigDir struct {
+			Dir   string
+			Files []string
+		}
+	}
+	require.Equal(t, http.StatusOK, getJSON(t, s.url+"/v1/status", &status))
+	require.Equal(t, "directory", status.Mode)
+	require.Equal(t, defs, status.ConfigDir.Dir)
+	require.Equal(t, []string{"service.yaml"}, status.ConfigDir.Files)
+	require.Equal(t, 0, s.stop())
+}
