@@ -95,13 +95,15 @@ func (s *Store) Apply(ctx context.Context, changes []Change, opts ApplyOptions) 
 	if err := ctx.Err(); err != nil {
 		return Result{}, err
 	}
+	// Validation needs no state, so it runs before the lock: parsing a
+	// bundle of certificates does not hold up other writers.
+	if vs := validateChanges(changes); len(vs) > 0 {
+		return Result{}, vs
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
 		return Result{}, ErrClosed
-	}
-	if vs := validateChanges(changes); len(vs) > 0 {
-		return Result{}, vs
 	}
 	txn := s.db.Txn(true)
 	defer txn.Abort() // a no-op after Commit

@@ -42,6 +42,11 @@ func OpenBolt(path string) (Backend, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("create directory of data file %q: %w", path, err)
 	}
+	if _, err := os.Lstat(path); errors.Is(err, os.ErrNotExist) {
+		if err := create(path); err != nil {
+			return nil, fmt.Errorf("create data file %q: %w", path, err)
+		}
+	}
 	if err := verifyExisting(path); err != nil {
 		return nil, err
 	}
@@ -50,11 +55,54 @@ func OpenBolt(path string) (Backend, error) {
 		return nil, err
 	}
 	b := &boltBackend{path: path, db: db}
-	if err := b.init(); err != nil {
+	if err := b.check(); err != nil {
 		_ = db.Close()
 		return nil, err
 	}
 	return b, nil
+}
+
+// create makes an initialised data file at path atomically: it is built and
+// synced under a temporary name, then linked into place. A crash while
+// creating never leaves an empty or half-built file at path, so an empty
+// file there is damage (a truncation), never a first start, and is refused.
+// Linking rather than renaming fails if another process created path first,
+// and then that file is used.
+func create(path string) error {
+	f, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".new-*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	defer func() { _ = os.Remove(tmp) }()
+	if err := f.Close(); err != nil {
+		return err
+	}
+	db, err := openDB(tmp, false) // bbolt lays out an empty file and syncs it
+	if err != nil {
+		return err
+	}
+	err = initialise(db)
+	if cerr := db.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	if err := os.Link(tmp, path); err != nil && !errors.Is(err, os.ErrExist) {
+		return err
+	}
+	return syncDir(filepath.Dir(path))
+}
+
+// syncDir makes a new directory entry durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = d.Close() }()
+	return d.Sync()
 }
 
 // openDB opens the file with bbolt, turning a held lock into ErrLocked and a
@@ -80,22 +128,16 @@ func openDB(path string, readOnly bool) (*bolt.DB, error) {
 	}
 }
 
-// verifyExisting checks an existing data file under a shared lock before it
-// is opened for writing: opening for writing already loads the freelist,
-// and a damaged one must be caught before bbolt trusts it.
+// verifyExisting checks the data file under a shared lock before it is
+// opened for writing: opening for writing already loads the freelist, and a
+// damaged one must be caught before bbolt trusts it.
 func verifyExisting(path string) error {
 	info, err := os.Stat(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil
-	}
 	if err != nil {
 		return fmt.Errorf("open data file %q: %w", path, err)
 	}
 	if !info.Mode().IsRegular() {
 		return fmt.Errorf("open data file %q: not a regular file", path)
-	}
-	if info.Size() == 0 {
-		return nil // created but never initialised: bbolt writes it afresh
 	}
 	if err := checkSize(path, info.Size()); err != nil {
 		return &CorruptError{File: path, Cause: err}
@@ -111,51 +153,17 @@ func verifyExisting(path string) error {
 	return nil
 }
 
-// init creates the buckets of a new file, or checks those of an existing one.
-func (b *boltBackend) init() error {
-	fresh := false
+// check makes sure the file is a Tollgate data file of this format.
+func (b *boltBackend) check() error {
 	err := protect(func() error {
 		return b.db.View(func(tx *bolt.Tx) error {
 			if tx.Bucket([]byte(bucketMeta)) == nil {
-				fresh = tx.ForEach(func([]byte, *bolt.Bucket) error { return errors.New("has buckets") }) == nil
-				if !fresh {
-					return b.corrupt(fmt.Errorf("no %q bucket: not a Tollgate data file", bucketMeta))
-				}
-				return nil
+				return b.corrupt(fmt.Errorf("no %q bucket: not a Tollgate data file", bucketMeta))
 			}
 			return b.checkFormat(tx)
 		})
 	})
-	if err != nil || !fresh {
-		return b.loadError(err)
-	}
-	err = protect(func() error {
-		return b.db.Update(func(tx *bolt.Tx) error {
-			meta, err := tx.CreateBucket([]byte(bucketMeta))
-			if err != nil {
-				return err
-			}
-			if err := meta.Put([]byte(keyFormat), seal(binary.BigEndian.AppendUint32(nil, formatVersion))); err != nil {
-				return err
-			}
-			if err := meta.Put([]byte(keyRevision), seal(binary.BigEndian.AppendUint64(nil, 0))); err != nil {
-				return err
-			}
-			if err := meta.Put([]byte(keyDigest), seal(digest{}.encode())); err != nil {
-				return err
-			}
-			for _, k := range model.Kinds {
-				if _, err := tx.CreateBucket([]byte(k)); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-	})
-	if err != nil {
-		return fmt.Errorf("initialise data file %q: %w", b.path, err)
-	}
-	return nil
+	return b.loadError(err)
 }
 
 func (b *boltBackend) checkFormat(tx *bolt.Tx) error {
@@ -193,7 +201,7 @@ func (b *boltBackend) Load() (rev uint64, recs []Record, err error) {
 				}
 			}
 			if got.count != want.count {
-				return b.corrupt(fmt.Errorf("the file holds %d records but its digest expects %d: records were lost", got.count, want.count))
+				return b.corrupt(fmt.Errorf("the file holds %d records but its digest expects %d: records were lost or added", got.count, want.count))
 			}
 			if got.sum != want.sum {
 				return b.corrupt(errors.New("the records do not match the file's digest: records were altered"))

@@ -102,3 +102,29 @@ func readDigest(tx *bolt.Tx) (digest, error) {
 	}
 	return digest{count: binary.BigEndian.Uint64(v), sum: binary.BigEndian.Uint64(v[8:])}, nil
 }
+
+// initialise lays out a new data file: the meta bucket at revision 0 with an
+// empty digest, and one empty bucket per kind.
+func initialise(db *bolt.DB) error {
+	return db.Update(func(tx *bolt.Tx) error {
+		meta, err := tx.CreateBucket([]byte(bucketMeta))
+		if err != nil {
+			return err
+		}
+		for key, v := range map[string][]byte{
+			keyFormat:   binary.BigEndian.AppendUint32(nil, formatVersion),
+			keyRevision: binary.BigEndian.AppendUint64(nil, 0),
+			keyDigest:   digest{}.encode(),
+		} {
+			if err := meta.Put([]byte(key), seal(v)); err != nil {
+				return err
+			}
+		}
+		for _, k := range model.Kinds {
+			if _, err := tx.CreateBucket([]byte(k)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}

@@ -33,6 +33,9 @@ var ne = binary.NativeEndian
 // checkSize refuses a file too short for bbolt's two meta pages before bbolt
 // maps it: reading a meta page past the end of a mapped file is a SIGBUS.
 func checkSize(path string, size int64) error {
+	if size == 0 {
+		return errors.New("the file is empty")
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return err

@@ -31,7 +31,15 @@
 // not persisted. A bundle is atomic on disk as in memory: after a crash
 // (kill -9, power loss) either all of it or none of it is there, and every
 // acknowledged bundle is. A data file that is damaged is refused at Open with
-// an error that names it; the store never starts on partial data.
+// an error that names it, never loaded in part: OpenBolt walks the page
+// structure and runs bbolt's consistency check, every value carries a
+// CRC32-C, and a digest over all records catches records that vanished.
+// Starting on partial data would have every proxy delete what is missing.
+//
+// One limit is bbolt's: it keeps two meta pages and falls back to the older
+// one when the newer fails its checksum, which is what makes a torn write
+// safe but also means damage to exactly the newest meta page reverts the
+// file to the previous commit rather than being reported.
 //
 // # Reads
 //

@@ -127,18 +127,21 @@ func (r *Reader) Secrets(ws memdb.WatchSet) ([]*tollgatev1.Secret, error) {
 }
 
 // APIsByGateway returns the APIs exposed on a gateway, by name: what the
-// translator needs to build that gateway's routes.
+// translator needs to build that gateway's routes. They are shared: clone
+// before changing.
 func (r *Reader) APIsByGateway(ws memdb.WatchSet, gateway string) ([]*tollgatev1.API, error) {
 	return listAs[*tollgatev1.API](r.query(ws, tableAPIs, indexGateway, gateway))
 }
 
-// APIsByService returns the APIs with a route to a service, by name.
+// APIsByService returns the APIs with a route to a service, by name. They
+// are shared: clone before changing.
 func (r *Reader) APIsByService(ws memdb.WatchSet, service string) ([]*tollgatev1.API, error) {
 	return listAs[*tollgatev1.API](r.query(ws, tableAPIs, indexService, service))
 }
 
 // PoliciesByTarget returns the policies attached to an object (kind Gateway,
 // API or Service), by name, including those narrowed to one route of an API.
+// They are shared: clone before changing.
 func (r *Reader) PoliciesByTarget(ws memdb.WatchSet, kind model.Kind, name string) ([]*tollgatev1.Policy, error) {
 	key := model.Key{Kind: kind, Name: name}
 	return listAs[*tollgatev1.Policy](r.query(ws, tablePolicies, indexTarget, key.String()))
@@ -163,8 +166,9 @@ var referrerIndexes = map[model.Kind][]struct {
 }
 
 // Referrers returns everyone referencing k, one entry per referencing field,
-// sorted by kind (model.Kinds order), name and path. It is found through the
-// indexes, not by scanning.
+// sorted by kind (model.Kinds order) and name, then in field order. They are
+// found through the indexes, not by scanning, so the cost follows the number
+// of referrers, not the size of the store.
 func (r *Reader) Referrers(ws memdb.WatchSet, k model.Key) ([]Referrer, error) {
 	objs, err := r.referringObjects(ws, k)
 	if err != nil {

@@ -3,9 +3,12 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
+	"sync"
 	"testing"
 
 	"github.com/hashicorp/go-memdb"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"google.golang.org/protobuf/proto"
 
@@ -293,4 +296,43 @@ func fired(ws memdb.WatchSet) bool {
 		}
 	}
 	return false
+}
+
+func TestApplyCancelledContext(t *testing.T) {
+	st, _ := newStore(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := st.Apply(ctx, puts(service("a")), ApplyOptions{})
+	require.ErrorIs(t, err, context.Canceled)
+	require.Zero(t, st.Revision())
+}
+
+func TestConcurrentWritersAndReaders(t *testing.T) {
+	st, _ := newStore(t)
+	const writers, each = 4, 10
+	ctx, stop := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Go(func() {
+			for i := range each {
+				_, err := st.Apply(context.Background(), puts(service(fmt.Sprintf("w%d-%d", w, i))), ApplyOptions{})
+				assert.NoError(t, err)
+			}
+		})
+	}
+	var readers sync.WaitGroup
+	for range 2 {
+		readers.Go(func() {
+			for ctx.Err() == nil {
+				r := st.Read()
+				svcs, err := r.Services(nil)
+				assert.NoError(t, err)
+				assert.Equal(t, int(r.Revision()), len(svcs), "a snapshot is consistent: one service per revision")
+			}
+		})
+	}
+	wg.Wait()
+	stop()
+	readers.Wait()
+	require.Equal(t, uint64(writers*each), st.Revision())
 }
