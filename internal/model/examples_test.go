@@ -1,9 +1,15 @@
 package model
 
 import (
+	"crypto/ecdsa"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
+	"encoding/pem"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -80,6 +86,20 @@ func TestEncodeRoundTrip(t *testing.T) {
 		require.Empty(t, vs)
 		all = append(all, objs...)
 	}
+	// Strings YAML finds awkward: leading and trailing blanks, blank
+	// lines, tabs, CR, quotes, things that look like other types.
+	awkward, vs := Decode([]byte(api(`
+gateways: [edge]
+routes:
+- {name: a, directResponse: {status: 200, body: "  leading\n\n\ttabbed \r\n trailing  \n\n"}}
+- {name: b, directResponse: {status: 200, body: "true"}}
+- {name: c, directResponse: {status: 200, body: "- not: a list\n# nor a comment\n---\n"}}
+- {name: d, directResponse: {status: 200, body: "'\"\\ \u00e9\u4e16 \U0001F600"}}
+- {name: e, directResponse: {status: 200, body: "0x1F"}}
+`)))
+	require.Empty(t, vs)
+	require.Empty(t, ValidateAt(awkward[0], testNow))
+	all = append(all, awkward...)
 	for _, o := range all {
 		t.Run(KeyOf(o).String(), func(t *testing.T) {
 			y, err := MarshalYAML(o)
@@ -115,4 +135,56 @@ func TestExamplesTogether(t *testing.T) {
 	}
 	_, vs := DecodeAndValidate(all)
 	require.Empty(t, vs, "violations:\n%s", vs.Error())
+}
+
+// TestDocExamples checks that every complete YAML example in the model
+// reference is valid, so the reference cannot drift from the rules. Blocks
+// with elisions ("…") are sketches and are skipped.
+func TestDocExamples(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("..", "..", "docs", "model.md"))
+	require.NoError(t, err)
+	blocks := 0
+	for _, part := range strings.Split(string(data), "```yaml\n")[1:] {
+		block, _, ok := strings.Cut(part, "```")
+		require.True(t, ok, "unterminated yaml block")
+		if strings.Contains(block, "…") {
+			continue
+		}
+		blocks++
+		_, vs := DecodeAndValidate([]byte(block))
+		require.Empty(t, vs, "docs/model.md example:\n%s\nviolations:\n%s", block, vs.Error())
+	}
+	require.GreaterOrEqual(t, blocks, 4)
+}
+
+// TestExampleJWTKeyMatchesJWKS checks that the demo signing key shipped
+// beside pattern 2 is the key its inline JWKS publishes, so demo tokens
+// verify.
+func TestExampleJWTKeyMatchesJWKS(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join("..", "..", "examples", "pattern-2-jwt-signing-key.pem"))
+	require.NoError(t, err)
+	block, _ := pem.Decode(raw)
+	require.NotNil(t, block)
+	key, err := x509.ParsePKCS8PrivateKey(block.Bytes)
+	require.NoError(t, err)
+	pub, err := key.(*ecdsa.PrivateKey).PublicKey.Bytes() // 0x04 || X || Y
+	require.NoError(t, err)
+
+	data, err := os.ReadFile(filepath.Join("..", "..", "examples", "pattern-2-public-ingress.yaml"))
+	require.NoError(t, err)
+	objs, vs := Decode(data)
+	require.Empty(t, vs)
+	var jwks string
+	for _, o := range objs {
+		if p, ok := o.(*tollgatev1.Policy); ok && p.GetSpec().GetJwt() != nil {
+			jwks = p.GetSpec().GetJwt().GetProviders()[0].GetJwks()
+		}
+	}
+	var doc struct {
+		Keys []struct{ X, Y string } `json:"keys"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(jwks), &doc))
+	require.Len(t, doc.Keys, 1)
+	require.Equal(t, base64.RawURLEncoding.EncodeToString(pub[1:33]), doc.Keys[0].X)
+	require.Equal(t, base64.RawURLEncoding.EncodeToString(pub[33:]), doc.Keys[0].Y)
 }

@@ -117,7 +117,12 @@ backends: [{service: s}]
 name: r
 match: {pathPrefix: "/a b"}
 backends: [{service: s}]
-`), want: []string{`spec.routes[0].match.pathPrefix: must not contain spaces or control characters`}},
+`), want: []string{`spec.routes[0].match.pathPrefix: must not contain spaces, control characters or non-ASCII characters`}},
+		{name: "path not ascii", in: apiRoute(`
+name: r
+match: {pathPrefix: "/caf\u00e9"}
+backends: [{service: s}]
+`), want: []string{`spec.routes[0].match.pathPrefix: must not contain spaces, control characters or non-ASCII characters; percent-encode them`}},
 		{name: "path too long", in: apiRoute(`
 name: r
 match: {pathPrefix: /` + strings.Repeat("a", MaxPathLength) + `}
@@ -295,7 +300,7 @@ routes:
 			"spec.routes[1].redirect.port: must be between 1 and 65535, got 70000",
 			`spec.routes[1].redirect.path: must start with "/"`,
 			"spec.routes[1].redirect.statusCode: must be one of 301, 302, 303, 307, 308, got 200",
-			"spec.routes[2].redirect.path: must not contain spaces or control characters",
+			"spec.routes[2].redirect.path: must not contain spaces, control characters or non-ASCII characters",
 		}},
 		{name: "direct response", in: api(`
 gateways: [edge]

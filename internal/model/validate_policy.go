@@ -114,7 +114,7 @@ func validateTargetRef(e *Errs, p Path, t *tollgatev1.TargetRef) (tgt target, ok
 	checkRef(e, p.Field("name"), t.GetName())
 	if t.GetRoute() != "" {
 		checkRef(e, p.Field("route"), t.GetRoute())
-		if t.GetKind() != string(KindAPI) {
+		if ok && t.GetKind() != string(KindAPI) {
 			e.Add(p.Field("route"), "only applies with kind API; remove it")
 			return 0, false
 		}

@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -36,10 +37,10 @@ func validateCORS(e *Errs, p Path, c *tollgatev1.CORSPolicy) {
 	}
 	if checkCount(e, op, len(c.GetAllowOrigins()), MaxCORSEntries, "origins") {
 		seen := firstSeen{}
+		if c.GetAllowCredentials() && slices.Contains(c.GetAllowOrigins(), "*") {
+			e.Add(p.Field("allowCredentials"), `cannot be combined with origin "*" (browsers reject it); list the origins explicitly`)
+		}
 		for i, o := range c.GetAllowOrigins() {
-			if o == "*" && c.GetAllowCredentials() {
-				e.Add(p.Field("allowCredentials"), `cannot be combined with origin "*" (browsers reject it); list the origins explicitly`)
-			}
 			if checkOrigin(e, op.Index(i), o) {
 				seen.dup(e, op.Index(i), o, "origin")
 			}

@@ -103,8 +103,8 @@ func checkSubstitution(e *Errs, p Path, sub string, groups int, patternOK bool) 
 	if !checkLen(e, p, sub, MaxPathLength) {
 		return
 	}
-	if hasSpaceOrCtl(sub) {
-		e.Add(p, "must not contain spaces or control characters; percent-encode them")
+	if needsEncoding(sub) {
+		e.Add(p, mustEncode)
 		return
 	}
 	for i := 0; i < len(sub); i++ {
@@ -179,8 +179,8 @@ func checkRedirectPath(e *Errs, p Path, path string) {
 		e.Add(p, `must start with "/"`)
 	case len(path) > MaxPathLength:
 		e.Add(p, "must be at most %d bytes, got %d", MaxPathLength, len(path))
-	case hasSpaceOrCtl(path):
-		e.Add(p, "must not contain spaces or control characters; percent-encode them")
+	case needsEncoding(path):
+		e.Add(p, mustEncode)
 	}
 }
 

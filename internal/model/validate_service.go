@@ -137,7 +137,11 @@ func validateHealthCheck(e *Errs, p Path, hc *tollgatev1.HealthCheck, protocol s
 		timeout, tok = defaultHealthTimeout, true
 	}
 	if iok && tok && timeout >= interval {
-		e.Add(p.Field("timeout"), "must be less than interval (%s), got %s", fmtDuration(interval), fmtDuration(timeout))
+		if hc.GetTimeout() == "" {
+			e.Add(p.Field("timeout"), "the default timeout (%s) must be less than interval (%s); set a shorter timeout", fmtDuration(timeout), fmtDuration(interval))
+		} else {
+			e.Add(p.Field("timeout"), "must be less than interval (%s), got %s", fmtDuration(interval), fmtDuration(timeout))
+		}
 	}
 	for _, f := range []namedUint{{"healthyThreshold", hc.GetHealthyThreshold()}, {"unhealthyThreshold", hc.GetUnhealthyThreshold()}} {
 		if f.v > MaxHealthThreshold {

@@ -124,7 +124,7 @@ healthCheck: {type: http, path: healthz, interval: 1s, healthyThreshold: 101, un
 `), want: []string{
 			`spec.healthCheck.type: must be one of HTTP, TCP, GRPC, got "http"`,
 			`spec.healthCheck.path: must start with "/"`,
-			"spec.healthCheck.timeout: must be less than interval (1s), got 1s",
+			"spec.healthCheck.timeout: the default timeout (1s) must be less than interval (1s); set a shorter timeout",
 			"spec.healthCheck.healthyThreshold: must be at most 100, got 101",
 			"spec.healthCheck.unhealthyThreshold: must be at most 100, got 1000",
 		}},
@@ -137,6 +137,11 @@ healthCheck: {type: GRPC, path: /healthz, interval: 2h, timeout: 2h}
 			"spec.healthCheck.type: GRPC health checks need HTTP/2: set spec.protocol to GRPC or HTTP2",
 			`spec.healthCheck.timeout: must be at most 1h, got "2h"`,
 		}},
+		{name: "health check timeout below interval", in: service(`
+hostname: a.example.com
+port: 80
+healthCheck: {interval: 5s, timeout: 5s}
+`), want: []string{"spec.healthCheck.timeout: must be less than interval (5s), got 5s"}},
 		{name: "breaker and outliers", in: service(`
 hostname: a.example.com
 port: 80
