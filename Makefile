@@ -41,4 +41,4 @@ bench: ## run benchmarks
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
 fuzz: ## fuzz decode+validate for 60s
-	$(GO) test -run '^$$' -fuzz FuzzDecodeValidate -fuzztime 60s ./internal/model
+	$(GO) test -run '^$$' -fuzz FuzzDecodeValidate -fuzztime 60s -fuzzminimizetime 5s ./internal/model

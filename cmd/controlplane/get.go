@@ -39,8 +39,9 @@ func newGetCmd(e env) *cobra.Command {
 		Use:   "get KIND [NAME]",
 		Short: "Show definitions",
 		Long: "Show one definition or all of a kind (gateways, services, apis, policies, secrets).\n" +
-			"-o yaml prints a multi-document stream that `apply -f -` accepts again. Write-only fields\n" +
-			"(Secret private keys, API keys, password hashes) are never returned.",
+			"-o yaml prints a multi-document stream that `apply -f -` accepts again, except for objects\n" +
+			"with write-only fields (Secret private keys, API keys, password hashes): those are never\n" +
+			"returned, so re-applying such an object needs its values added back.",
 		Args: cobra.RangeArgs(1, 2),
 	}
 	server := addServerFlag(cmd, e)

@@ -318,19 +318,55 @@ func typeName(fd protoreflect.FieldDescriptor) string {
 }
 
 // suggest names the field the user probably meant: the same name in another
-// case or spelling (base_path → basePath), else lists the valid fields.
+// case or spelling (base_path → basePath) or a close typo (connectTimout →
+// connectTimeout), else lists the valid fields.
 func suggest(fields protoreflect.FieldDescriptors, key string) string {
 	norm := func(s string) string { return strings.ToLower(strings.ReplaceAll(s, "_", "")) }
 	names := make([]string, 0, fields.Len())
+	best, bestDist := "", maxSuggestDistance+1
 	for i := 0; i < fields.Len(); i++ {
 		j := fields.Get(i).JSONName()
 		if norm(j) == norm(key) {
 			return fmt.Sprintf("; did you mean %q?", j)
 		}
+		if d := editDistance(norm(j), norm(key)); d < bestDist && d < len(j)/2 {
+			best, bestDist = j, d
+		}
 		names = append(names, j)
+	}
+	if best != "" {
+		return fmt.Sprintf("; did you mean %q?", best)
 	}
 	sort.Strings(names)
 	return "; valid fields are " + strings.Join(names, ", ")
+}
+
+// maxSuggestDistance is the largest typo (insertions, deletions,
+// substitutions) for which a field name is suggested.
+const maxSuggestDistance = 2
+
+// editDistance is the Levenshtein distance between two short names.
+func editDistance(a, b string) int {
+	if len(a) > 64 || len(b) > 64 {
+		return maxSuggestDistance + 1 // names are short; do not spend on garbage
+	}
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
 }
 
 func yamlMessage(err error) string {

@@ -23,6 +23,12 @@ func TestDecode(t *testing.T) {
 			want:  []Violation{{Document: 1, Object: "API/test", Path: "spec.base_path", Message: `unknown field; did you mean "basePath"?`}},
 		},
 		{
+			name:  "unknown field with a typo suggestion",
+			in:    service("endpoints: [{address: 10.0.0.1, port: 80}]\nconnectTimout: 1s"),
+			kinds: []Kind{KindService},
+			want:  []Violation{{Document: 1, Object: "Service/test", Path: "spec.connectTimout", Message: `unknown field; did you mean "connectTimeout"?`}},
+		},
+		{
 			name:  "unknown field lists the valid ones",
 			in:    gateway("mode: ingress\nlisteners: [{name: a, port: 80, protocol: HTTP, tls_mode: x}]"),
 			kinds: []Kind{KindGateway},

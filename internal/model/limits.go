@@ -140,6 +140,10 @@ const (
 	MaxCORSMaxAge = 24 * time.Hour
 )
 
+// MaxStatusCodes caps lists of HTTP statuses (retry statusCodes, health
+// check expectedStatuses).
+const MaxStatusCodes = 32
+
 func sortedKeys(m map[string]string) []string {
 	keys := make([]string, 0, len(m))
 	for k := range m {

@@ -3,6 +3,8 @@ package model
 import (
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 )
 
 func api(spec string) string { return manifest("API", spec) }
@@ -313,5 +315,29 @@ routes:
 			"spec.routes[1].directResponse.status: must be between 200 and 599, got 600",
 			"spec.routes[2].directResponse.body: must be at most 4096 bytes, got 4097",
 		}},
+	}
+}
+
+func TestRetryStatusCodes(t *testing.T) {
+	tests := []struct {
+		name  string
+		retry string
+		want  string
+	}{
+		{"valid", "{attempts: 2, conditions: [retriable-status-codes, reset], statusCodes: [503, 429]}", ""},
+		{"codes required", "{attempts: 2, conditions: [retriable-status-codes]}", "spec.routes[0].retries.statusCodes: required with condition retriable-status-codes"},
+		{"codes without condition", "{attempts: 2, conditions: [5xx], statusCodes: [503]}", "spec.routes[0].retries.statusCodes: only applies with condition retriable-status-codes"},
+		{"not an error status", "{attempts: 2, conditions: [retriable-status-codes], statusCodes: [200]}", "spec.routes[0].retries.statusCodes[0]: must be an HTTP status between 400 and 599, got 200"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			in := "apiVersion: tollgate.dev/v1\nkind: API\nmetadata: {name: test}\nspec:\n  gateways: [edge]\n  routes:\n  - {name: r, backends: [{service: s}], retries: " + tc.retry + "}\n"
+			_, vs := DecodeAndValidate([]byte(in))
+			if tc.want == "" {
+				require.Empty(t, vs, vs.Error())
+				return
+			}
+			require.Contains(t, vs.Error(), tc.want)
+		})
 	}
 }

@@ -138,14 +138,48 @@ func validateRetry(e *Errs, p Path, r *tollgatev1.Retry, routeTimeout time.Durat
 	}
 	cp := p.Field("conditions")
 	seen := firstSeen{}
+	onStatus := false
 	for i, c := range r.GetConditions() {
 		if retryConditions.check(e, cp.Index(i), c, true) {
 			seen.dup(e, cp.Index(i), c, "condition")
 		}
+		onStatus = onStatus || c == "retriable-status-codes"
 	}
+	validateRetryStatusCodes(e, p.Field("statusCodes"), r.GetStatusCodes(), onStatus)
 	ptp := p.Field("perTryTimeout")
 	if d, ok := checkDuration(e, ptp, r.GetPerTryTimeout(), span{max: MaxRequestTimeout}); ok && hasTimeout && d > routeTimeout {
 		e.Add(ptp, "must be at most the route timeout (%s), got %s", fmtDuration(routeTimeout), fmtDuration(d))
+	}
+}
+
+// validateRetryStatusCodes checks the statuses of retriable-status-codes:
+// Envoy ignores the condition without them, and the list alone does nothing.
+func validateRetryStatusCodes(e *Errs, p Path, codes []uint32, onStatus bool) {
+	switch {
+	case onStatus && len(codes) == 0:
+		e.Add(p, "required with condition retriable-status-codes: list the HTTP statuses to retry, e.g. [503]")
+	case !onStatus && len(codes) > 0:
+		e.Add(p, "only applies with condition retriable-status-codes; add it to conditions or remove statusCodes")
+	}
+	checkStatusList(e, p, codes, 400)
+}
+
+// checkStatusList checks a list of HTTP statuses between min and 599,
+// without duplicates, at most MaxStatusCodes long.
+func checkStatusList(e *Errs, p Path, codes []uint32, minStatus uint32) {
+	if len(codes) > MaxStatusCodes {
+		e.Add(p, "at most %d status codes, got %d", MaxStatusCodes, len(codes))
+		return
+	}
+	seen := map[uint32]bool{}
+	for i, c := range codes {
+		switch {
+		case c < minStatus || c > 599:
+			e.Add(p.Index(i), "must be an HTTP status between %d and 599, got %d", minStatus, c)
+		case seen[c]:
+			e.Add(p.Index(i), "duplicate status %d; list each once", c)
+		}
+		seen[c] = true
 	}
 }
 

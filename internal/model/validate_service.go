@@ -125,6 +125,15 @@ func validateHealthCheck(e *Errs, p Path, hc *tollgatev1.HealthCheck, protocol s
 			checkPath(e, p.Field("path"), hc.GetPath())
 		}
 	}
+	if hc.GetHost() != "" || len(hc.GetExpectedStatuses()) > 0 {
+		if typ == HealthCheckTCP || typ == HealthCheckGRPC {
+			e.Add(p, "host and expectedStatuses only apply to type HTTP; remove them")
+		}
+		if h := hc.GetHost(); h != "" {
+			checkHostname(e, p.Field("host"), h, false)
+		}
+		checkStatusList(e, p.Field("expectedStatuses"), hc.GetExpectedStatuses(), 100)
+	}
 	if typ == HealthCheckGRPC && protocol != UpstreamHTTP2 && protocol != UpstreamGRPC {
 		e.Add(p.Field("type"), "GRPC health checks need HTTP/2: set spec.protocol to GRPC or HTTP2")
 	}

@@ -1,6 +1,10 @@
 package model
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
 
 func service(spec string) string { return manifest("Service", spec) }
 
@@ -153,5 +157,33 @@ outlierDetection: {consecutive5xx: 1001, maxEjectionPercent: 101}
 			"spec.outlierDetection.consecutive5xx: must be at most 1000, got 1001",
 			"spec.outlierDetection.maxEjectionPercent: must be between 1 and 100 (0 means 10), got 101",
 		}},
+	}
+}
+
+func TestHealthCheckHostAndStatuses(t *testing.T) {
+	tests := []struct {
+		name string
+		hc   string
+		want []string
+	}{
+		{"valid", "{path: /health, host: api.example.com, expectedStatuses: [200, 204]}", nil},
+		{"bad host", "{host: 'not a host'}", []string{"spec.healthCheck.host: "}},
+		{"status out of range", "{expectedStatuses: [99, 700]}", []string{
+			"spec.healthCheck.expectedStatuses[0]: must be an HTTP status between 100 and 599, got 99",
+			"spec.healthCheck.expectedStatuses[1]: must be an HTTP status between 100 and 599, got 700"}},
+		{"duplicate", "{expectedStatuses: [200, 200]}", []string{"spec.healthCheck.expectedStatuses[1]: duplicate status 200"}},
+		{"tcp has no host", "{type: TCP, host: a.example.com}", []string{"spec.healthCheck: host and expectedStatuses only apply to type HTTP"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, vs := DecodeAndValidate([]byte(service("endpoints: [{address: 10.0.0.1, port: 80}]\nhealthCheck: " + tc.hc)))
+			got := vs.Error()
+			if len(tc.want) == 0 {
+				require.Empty(t, vs, got)
+			}
+			for _, w := range tc.want {
+				require.Contains(t, got, w)
+			}
+		})
 	}
 }

@@ -653,6 +653,9 @@ type Retry struct {
 	Conditions []string `protobuf:"bytes,2,rep,name=conditions,proto3" json:"conditions,omitempty"`
 	// PerTryTimeout bounds each attempt.
 	PerTryTimeout string `protobuf:"bytes,3,opt,name=per_try_timeout,json=perTryTimeout,proto3" json:"per_try_timeout,omitempty"`
+	// StatusCodes are the HTTP statuses (400-599) retried under the
+	// retriable-status-codes condition; required with it, forbidden without.
+	StatusCodes   []uint32 `protobuf:"varint,4,rep,packed,name=status_codes,json=statusCodes,proto3" json:"status_codes,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -706,6 +709,13 @@ func (x *Retry) GetPerTryTimeout() string {
 		return x.PerTryTimeout
 	}
 	return ""
+}
+
+func (x *Retry) GetStatusCodes() []uint32 {
+	if x != nil {
+		return x.StatusCodes
+	}
+	return nil
 }
 
 // Redirect answers with an HTTP redirect.
@@ -899,13 +909,14 @@ const file_tollgate_v1_api_proto_rawDesc = "" +
 	"\x04host\x18\x03 \x01(\tR\x04host\"L\n" +
 	"\fRegexRewrite\x12\x18\n" +
 	"\apattern\x18\x01 \x01(\tR\apattern\x12\"\n" +
-	"\fsubstitution\x18\x02 \x01(\tR\fsubstitution\"k\n" +
+	"\fsubstitution\x18\x02 \x01(\tR\fsubstitution\"\x8e\x01\n" +
 	"\x05Retry\x12\x1a\n" +
 	"\battempts\x18\x01 \x01(\rR\battempts\x12\x1e\n" +
 	"\n" +
 	"conditions\x18\x02 \x03(\tR\n" +
 	"conditions\x12&\n" +
-	"\x0fper_try_timeout\x18\x03 \x01(\tR\rperTryTimeout\"\x7f\n" +
+	"\x0fper_try_timeout\x18\x03 \x01(\tR\rperTryTimeout\x12!\n" +
+	"\fstatus_codes\x18\x04 \x03(\rR\vstatusCodes\"\x7f\n" +
 	"\bRedirect\x12\x16\n" +
 	"\x06scheme\x18\x01 \x01(\tR\x06scheme\x12\x12\n" +
 	"\x04host\x18\x02 \x01(\tR\x04host\x12\x12\n" +

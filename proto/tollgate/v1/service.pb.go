@@ -478,8 +478,14 @@ type HealthCheck struct {
 	HealthyThreshold uint32 `protobuf:"varint,5,opt,name=healthy_threshold,json=healthyThreshold,proto3" json:"healthy_threshold,omitempty"`
 	// UnhealthyThreshold defaults to 3.
 	UnhealthyThreshold uint32 `protobuf:"varint,6,opt,name=unhealthy_threshold,json=unhealthyThreshold,proto3" json:"unhealthy_threshold,omitempty"`
-	unknownFields      protoimpl.UnknownFields
-	sizeCache          protoimpl.SizeCache
+	// Host is the Host header of HTTP checks (virtual-hosted upstreams such
+	// as a SaaS behind a shared load balancer); default: the Service's
+	// hostname, else the cluster name.
+	Host string `protobuf:"bytes,7,opt,name=host,proto3" json:"host,omitempty"`
+	// ExpectedStatuses are the HTTP statuses counted healthy; default 200.
+	ExpectedStatuses []uint32 `protobuf:"varint,8,rep,packed,name=expected_statuses,json=expectedStatuses,proto3" json:"expected_statuses,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *HealthCheck) Reset() {
@@ -552,6 +558,20 @@ func (x *HealthCheck) GetUnhealthyThreshold() uint32 {
 		return x.UnhealthyThreshold
 	}
 	return 0
+}
+
+func (x *HealthCheck) GetHost() string {
+	if x != nil {
+		return x.Host
+	}
+	return ""
+}
+
+func (x *HealthCheck) GetExpectedStatuses() []uint32 {
+	if x != nil {
+		return x.ExpectedStatuses
+	}
+	return nil
 }
 
 // CircuitBreaker thresholds; zero means Envoy's default.
@@ -737,14 +757,16 @@ const file_tollgate_v1_service_proto_rawDesc = "" +
 	"\x11subject_alt_names\x18\x04 \x03(\tR\x0fsubjectAltNames\x12:\n" +
 	"\x19client_certificate_secret\x18\x05 \x01(\tR\x17clientCertificateSecret\x12\x1f\n" +
 	"\vmin_version\x18\x06 \x01(\tR\n" +
-	"minVersion\"\xc9\x01\n" +
+	"minVersion\"\x8a\x02\n" +
 	"\vHealthCheck\x12\x12\n" +
 	"\x04type\x18\x01 \x01(\tR\x04type\x12\x12\n" +
 	"\x04path\x18\x02 \x01(\tR\x04path\x12\x1a\n" +
 	"\binterval\x18\x03 \x01(\tR\binterval\x12\x18\n" +
 	"\atimeout\x18\x04 \x01(\tR\atimeout\x12+\n" +
 	"\x11healthy_threshold\x18\x05 \x01(\rR\x10healthyThreshold\x12/\n" +
-	"\x13unhealthy_threshold\x18\x06 \x01(\rR\x12unhealthyThreshold\"\xaf\x01\n" +
+	"\x13unhealthy_threshold\x18\x06 \x01(\rR\x12unhealthyThreshold\x12\x12\n" +
+	"\x04host\x18\a \x01(\tR\x04host\x12+\n" +
+	"\x11expected_statuses\x18\b \x03(\rR\x10expectedStatuses\"\xaf\x01\n" +
 	"\x0eCircuitBreaker\x12'\n" +
 	"\x0fmax_connections\x18\x01 \x01(\rR\x0emaxConnections\x120\n" +
 	"\x14max_pending_requests\x18\x02 \x01(\rR\x12maxPendingRequests\x12!\n" +
