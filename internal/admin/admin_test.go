@@ -131,6 +131,7 @@ func TestBodyTooLarge(t *testing.T) {
 	t.Run("declared length refused before reading", func(t *testing.T) {
 		body := &countingReader{r: strings.NewReader(strings.Repeat("a", 2<<20))}
 		req := httptest.NewRequest(http.MethodPost, "/v1/apply", body)
+		req.Header.Set("Content-Type", "application/yaml")
 		req.ContentLength = 2 << 20
 		rec := httptest.NewRecorder()
 		env.srv.ServeHTTP(rec, req)
@@ -141,6 +142,7 @@ func TestBodyTooLarge(t *testing.T) {
 	t.Run("undeclared length cut at the limit", func(t *testing.T) {
 		body := &countingReader{r: io.LimitReader(neverEnding('a'), 64<<20)}
 		req := httptest.NewRequest(http.MethodPut, "/v1/services/big", body)
+		req.Header.Set("Content-Type", "application/json")
 		req.ContentLength = -1
 		rec := httptest.NewRecorder()
 		env.srv.ServeHTTP(rec, req)
@@ -376,9 +378,14 @@ func TestErrorShapes(t *testing.T) {
 		{"GET", "/v1/apis/missing", "", nil, 404, ReasonNotFound},
 		{"PATCH", "/v1/apis/x", "", nil, 405, ReasonMethodNotAllowed},
 		{"GET", "/v1/apply", "", nil, 405, ReasonMethodNotAllowed},
-		{"POST", "/v1/apply", "", nil, 400, ReasonBadRequest},
+		{"POST", "/v1/apply", "", []string{"Content-Type", "application/yaml"}, 400, ReasonBadRequest},
 		{"POST", "/v1/apply", "---\n", nil, 400, ReasonBadRequest},
 		{"POST", "/v1/apply", "a: b", []string{"Content-Type", "image/png"}, 415, ReasonUnsupportedMedia},
+		// CORS-safelisted types a browser sends cross-origin without a preflight.
+		{"POST", "/v1/apply", baseBundle, []string{"Content-Type", "text/plain;charset=UTF-8"}, 415, ReasonUnsupportedMedia},
+		{"POST", "/v1/apply", baseBundle, []string{"Content-Type", "application/x-www-form-urlencoded"}, 415, ReasonUnsupportedMedia},
+		{"PUT", "/v1/services/x", baseBundle, []string{"Content-Type", "multipart/form-data; boundary=x"}, 415, ReasonUnsupportedMedia},
+		{"POST", "/v1/apply", baseBundle, []string{"Content-Type", ""}, 415, ReasonUnsupportedMedia},
 		{"POST", "/v1/apply", "a: b", []string{"Content-Encoding", "gzip"}, 415, ReasonUnsupportedMedia},
 		{"PUT", "/v1/apis/x", "apiVersion: tollgate.dev/v1\nkind: Service\nmetadata: {name: x}\nspec: {endpoints: [{address: 10.0.0.1, port: 80}]}", nil, 400, ReasonInvalid},
 		{"PUT", "/v1/services/x", "apiVersion: tollgate.dev/v1\nkind: Service\nmetadata: {name: y}\nspec: {endpoints: [{address: 10.0.0.1, port: 80}]}", nil, 400, ReasonInvalid},

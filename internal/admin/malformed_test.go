@@ -62,7 +62,9 @@ func FuzzAdminApply(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body string) {
 		before := env.st.Revision()
 		rec := httptest.NewRecorder()
-		env.srv.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/v1/apply", strings.NewReader(body)))
+		req := httptest.NewRequest(http.MethodPost, "/v1/apply", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/yaml")
+		env.srv.ServeHTTP(rec, req)
 		if rec.Code >= 500 {
 			t.Fatalf("status %d for body %q: %s", rec.Code, body, rec.Body)
 		}

@@ -177,12 +177,18 @@ func allowed(rt route) string {
 // readBody reads a bounded request body. A declared length over the cap is
 // refused before reading anything; an undeclared one is cut at the cap.
 func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
-	if ct := r.Header.Get("Content-Type"); ct != "" {
-		mt, _, err := mime.ParseMediaType(ct)
-		if err != nil || !acceptedMedia[mt] {
-			return nil, newError(http.StatusUnsupportedMediaType, ReasonUnsupportedMedia,
-				"content type %q is not accepted; send application/yaml or application/json", ct)
+	// Only JSON and YAML media types are accepted, and the header is
+	// required: a browser may send text/plain, form or untyped bodies
+	// cross-origin without a CORS preflight, so accepting them would let any
+	// web page write definitions to an admin API on localhost.
+	ct := r.Header.Get("Content-Type")
+	mt, _, err := mime.ParseMediaType(ct)
+	if err != nil || !acceptedMedia[mt] {
+		if ct == "" {
+			ct = "none"
 		}
+		return nil, newError(http.StatusUnsupportedMediaType, ReasonUnsupportedMedia,
+			"content type %q is not accepted; send Content-Type: application/yaml or application/json", ct)
 	}
 	if enc := r.Header.Get("Content-Encoding"); enc != "" && enc != "identity" {
 		return nil, newError(http.StatusUnsupportedMediaType, ReasonUnsupportedMedia, "content encoding %q is not accepted; send the body uncompressed", enc)
@@ -211,9 +217,11 @@ func (s *Server) tooLarge(n int64) error {
 	return newError(http.StatusRequestEntityTooLarge, ReasonTooLarge, "request body exceeds the limit of %d bytes: split the bundle", s.maxBody)
 }
 
+// acceptedMedia are the body types writes accept; none of them is a
+// CORS-safelisted type.
 var acceptedMedia = map[string]bool{
 	"application/json": true, "application/yaml": true, "application/x-yaml": true,
-	"text/yaml": true, "text/x-yaml": true, "text/plain": true, "application/octet-stream": true,
+	"text/yaml": true, "text/x-yaml": true,
 }
 
 // statusRecorder remembers the status code for metrics.
