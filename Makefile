@@ -4,7 +4,7 @@ PROTOC    ?= protoc
 PROTO_DIR := proto
 PROTOS    := $(wildcard $(PROTO_DIR)/tollgate/v1/*.proto)
 
-.PHONY: help build test test-short lint generate golden gen-check bench fuzz
+.PHONY: help build test test-short lint fmt generate golden gen-check bench fuzz
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -18,9 +18,14 @@ test: ## run every test with the race detector (the README's test command)
 test-short: ## run the fast tests only
 	$(GO) test -short -count=1 ./...
 
-lint: ## go vet and gofmt
+LINT := $(GO) tool -modfile=tools/go.mod golangci-lint
+
+lint: ## go vet and golangci-lint (pinned in tools/go.mod; config in .golangci.yml)
 	$(GO) vet ./...
-	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(LINT) run ./...
+
+fmt: ## format with gofumpt through golangci-lint
+	$(LINT) fmt ./...
 
 generate: ## regenerate Go from proto/ (needs protoc 3.21, see .ci/run)
 	$(PROTOC) -I $(PROTO_DIR) \

@@ -67,8 +67,10 @@ func checkReferences(defs []localdir.Definition) (notes []string, vs []localdir.
 		for _, ref := range model.References(d.Object) {
 			target, ok := byKey[ref.To]
 			if !ok {
-				at := localdir.Violation{File: d.File, Violation: model.Violation{Document: d.Document, Object: from.String(), Path: string(ref.Path),
-					Message: fmt.Sprintf("refers to %s, which is not in these files; the server checks that it exists", ref.To)}}
+				at := localdir.Violation{File: d.File, Violation: model.Violation{
+					Document: d.Document, Object: from.String(), Path: string(ref.Path),
+					Message: fmt.Sprintf("refers to %s, which is not in these files; the server checks that it exists", ref.To),
+				}}
 				notes = append(notes, at.String())
 				continue
 			}

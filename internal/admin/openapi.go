@@ -3,7 +3,6 @@ package admin
 import (
 	"encoding/json"
 	"net/http"
-
 	"strings"
 
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -91,8 +90,10 @@ func operationDoc(rt route, p concretePath, method string, op operation) map[str
 	}
 	var params []any
 	if strings.Contains(p.path, "{name}") {
-		params = append(params, map[string]any{"name": "name", "in": "path", "required": true,
-			"schema": map[string]any{"type": "string", "pattern": "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", "maxLength": 63}})
+		params = append(params, map[string]any{
+			"name": "name", "in": "path", "required": true,
+			"schema": map[string]any{"type": "string", "pattern": "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", "maxLength": 63},
+		})
 	}
 	for _, q := range op.query {
 		t := map[string]any{"type": "string"}
@@ -102,8 +103,10 @@ func operationDoc(rt route, p concretePath, method string, op operation) map[str
 		params = append(params, map[string]any{"name": q, "in": "query", "schema": t})
 	}
 	if method == http.MethodPut || method == http.MethodDelete {
-		params = append(params, map[string]any{"name": "If-Match", "in": "header", "schema": map[string]any{"type": "string"},
-			"description": "resourceVersion precondition; a stale one gets 409 StaleResourceVersion"})
+		params = append(params, map[string]any{
+			"name": "If-Match", "in": "header", "schema": map[string]any{"type": "string"},
+			"description": "resourceVersion precondition; a stale one gets 409 StaleResourceVersion",
+		})
 	}
 	if len(params) > 0 {
 		doc["parameters"] = params
@@ -196,11 +199,15 @@ func fixedSchemas() map[string]any {
 	}
 	return map[string]any{
 		"Bundle": map[string]any{"oneOf": []any{ref("Object"), map[string]any{"type": "array", "items": ref("Object")}}},
-		"ObjectResult": obj(map[string]any{"kind": str, "name": str,
+		"ObjectResult": obj(map[string]any{
+			"kind": str, "name": str,
 			"action":          map[string]any{"type": "string", "enum": []string{"created", "updated", "unchanged", "deleted"}},
-			"resourceVersion": str}),
-		"ApplyResult": obj(map[string]any{"revision": integer, "changed": boolean, "dryRun": boolean,
-			"objects": map[string]any{"type": "array", "items": ref("ObjectResult")}}, "revision", "changed", "objects"),
+			"resourceVersion": str,
+		}),
+		"ApplyResult": obj(map[string]any{
+			"revision": integer, "changed": boolean, "dryRun": boolean,
+			"objects": map[string]any{"type": "array", "items": ref("ObjectResult")},
+		}, "revision", "changed", "objects"),
 		"List":      obj(map[string]any{"kind": str, "revision": integer, "items": map[string]any{"type": "array", "items": ref("Object")}}),
 		"Status":    obj(map[string]any{"revision": integer, "mode": map[string]any{"type": "string", "enum": []string{"api", "directory"}}, "readOnly": str, "configDir": map[string]any{"type": "object"}}),
 		"Health":    obj(map[string]any{"status": str}),
@@ -218,9 +225,11 @@ func fixedSchemas() map[string]any {
 }
 
 func reasons() []string {
-	return []string{string(ReasonInvalid), string(ReasonBadRequest), string(ReasonNotFound), string(ReasonConflict),
+	return []string{
+		string(ReasonInvalid), string(ReasonBadRequest), string(ReasonNotFound), string(ReasonConflict),
 		string(ReasonStale), string(ReasonReferenced), string(ReasonReadOnly), string(ReasonTooLarge),
-		string(ReasonUnsupportedMedia), string(ReasonMethodNotAllowed), string(ReasonNotReady), string(ReasonInternal)}
+		string(ReasonUnsupportedMedia), string(ReasonMethodNotAllowed), string(ReasonNotReady), string(ReasonInternal),
+	}
 }
 
 // OpenAPI returns the admin API's OpenAPI document; docs/openapi.json is a

@@ -106,15 +106,19 @@ type operation struct {
 func (s *Server) routes() []route {
 	return []route{
 		{pattern: "/v1/apply", name: "apply", methods: map[string]operation{
-			http.MethodPost: {handler: s.apply, write: true, body: "Bundle", reply: "ApplyResult", query: []string{"dryRun"},
-				summary: "Apply a bundle of one or many objects (YAML or JSON) atomically and idempotently."},
+			http.MethodPost: {
+				handler: s.apply, write: true, body: "Bundle", reply: "ApplyResult", query: []string{"dryRun"},
+				summary: "Apply a bundle of one or many objects (YAML or JSON) atomically and idempotently.",
+			},
 		}},
 		{pattern: "/v1/status", name: "status", methods: map[string]operation{
 			http.MethodGet: {handler: s.status, reply: "Status", summary: "Store revision, mode and local-directory status."},
 		}},
 		{pattern: "/v1/{kind}", name: "collection", methods: map[string]operation{
-			http.MethodGet: {handler: s.list, reply: "List", query: []string{"labelSelector"},
-				summary: "List objects of a kind, optionally filtered by a label selector."},
+			http.MethodGet: {
+				handler: s.list, reply: "List", query: []string{"labelSelector"},
+				summary: "List objects of a kind, optionally filtered by a label selector.",
+			},
 		}},
 		{pattern: "/v1/{kind}/{name}", name: "object", methods: map[string]operation{
 			http.MethodGet:    {handler: s.get, reply: "Object", summary: "Read one object (write-only fields omitted)."},

@@ -126,8 +126,10 @@ func TestErrors(t *testing.T) {
 			name: "referrers",
 			code: 409,
 			body: `{"error":{"code":409,"reason":"Referenced","message":"Service/orders is still referenced","referrers":[{"kind":"API","name":"shop","path":"spec.routes[0].backends[0].service"}]}}`,
-			want: &APIError{Code: 409, Reason: "Referenced", Message: "Service/orders is still referenced",
-				Referrers: []Referrer{{Kind: "API", Name: "shop", Path: "spec.routes[0].backends[0].service"}}},
+			want: &APIError{
+				Code: 409, Reason: "Referenced", Message: "Service/orders is still referenced",
+				Referrers: []Referrer{{Kind: "API", Name: "shop", Path: "spec.routes[0].backends[0].service"}},
+			},
 			text: "Service/orders is still referenced\n  referenced by API/shop at spec.routes[0].backends[0].service",
 		},
 		{

@@ -90,8 +90,10 @@ func TestExplainStoreErrors(t *testing.T) {
 	require.Equal(t, "apis/shop.yaml: document 3: API/shop: spec.gateways[0]: Gateway \"edge\" not found", vs[0].String())
 	require.Equal(t, "a.yaml: document 1: Service/a: spec.tls.caSecret: not found", vs[1].String())
 
-	msg, vs = s.explain(&store.ConflictError{Reason: store.ReasonReferenced, Message: "Secret/ca is still referenced",
-		Referrers: []store.Referrer{{Kind: model.KindService, Name: "a", Path: "spec.tls.caSecret"}}})
+	msg, vs = s.explain(&store.ConflictError{
+		Reason: store.ReasonReferenced, Message: "Secret/ca is still referenced",
+		Referrers: []store.Referrer{{Kind: model.KindService, Name: "a", Path: "spec.tls.caSecret"}},
+	})
 	require.Equal(t, "the store rejected the set: Secret/ca is still referenced", msg)
 	require.Equal(t, "a.yaml", vs[0].File)
 }

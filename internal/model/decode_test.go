@@ -32,8 +32,10 @@ func TestDecode(t *testing.T) {
 			name:  "unknown field lists the valid ones",
 			in:    gateway("mode: ingress\nlisteners: [{name: a, port: 80, protocol: HTTP, tls_mode: x}]"),
 			kinds: []Kind{KindGateway},
-			want: []Violation{{Document: 1, Object: "Gateway/test", Path: "spec.listeners[0].tls_mode",
-				Message: "unknown field; valid fields are backend, hostnames, name, port, protocol, tls"}},
+			want: []Violation{{
+				Document: 1, Object: "Gateway/test", Path: "spec.listeners[0].tls_mode",
+				Message: "unknown field; valid fields are backend, hostnames, name, port, protocol, tls",
+			}},
 		},
 		{
 			name:  "wrong types",
@@ -85,8 +87,10 @@ func TestDecode(t *testing.T) {
 - {apiVersion: tollgate.dev/v1, kind: Service, metadata: {name: b}, spec: {hostname: b.example.com, port: 80, colour: red}}
 `,
 			kinds: []Kind{KindSecret, KindService},
-			want: []Violation{{Document: 2, Object: "Service/b", Path: "spec.colour",
-				Message: "unknown field; valid fields are circuitBreaker, connectTimeout, dnsResolution, endpoints, healthCheck, hostname, loadBalancing, network, outlierDetection, port, protocol, tls"}},
+			want: []Violation{{
+				Document: 2, Object: "Service/b", Path: "spec.colour",
+				Message: "unknown field; valid fields are circuitBreaker, connectTimeout, dnsResolution, endpoints, healthCheck, hostname, loadBalancing, network, outlierDetection, port, protocol, tls",
+			}},
 		},
 	}
 	for _, tt := range tests {
@@ -143,8 +147,10 @@ func TestDecodeAliasBomb(t *testing.T) {
 func TestDecodeAndValidateDuplicateObject(t *testing.T) {
 	gw := gateway("mode: ingress\nlisteners: [{name: a, port: 80, protocol: HTTP}]")
 	_, vs := DecodeAndValidate([]byte(gw + "---\n" + service("hostname: a.example.com\nport: 80") + "---\n" + gw))
-	require.Equal(t, Violations{{Document: 3, Object: "Gateway/test", Path: "metadata.name",
-		Message: "Gateway/test appears twice in this bundle (documents 1 and 3); keep one"}}, vs)
+	require.Equal(t, Violations{{
+		Document: 3, Object: "Gateway/test", Path: "metadata.name",
+		Message: "Gateway/test appears twice in this bundle (documents 1 and 3); keep one",
+	}}, vs)
 }
 
 // TestDecodeAndValidateReportsEverything checks that one bundle with many

@@ -64,8 +64,10 @@ func ValidateBundle(data []byte) ([]Document, Violations) {
 		}
 		k := KeyOf(d.Object)
 		if first, dup := seen[k]; dup && k.Name != "" {
-			vs = append(vs, Violation{Document: d.Number, Object: k.String(), Path: "metadata.name",
-				Message: fmt.Sprintf("%s appears twice in this bundle (documents %d and %d); keep one", k, first, d.Number)})
+			vs = append(vs, Violation{
+				Document: d.Number, Object: k.String(), Path: "metadata.name",
+				Message: fmt.Sprintf("%s appears twice in this bundle (documents %d and %d); keep one", k, first, d.Number),
+			})
 			continue
 		}
 		seen[k] = d.Number

@@ -68,21 +68,33 @@ hostnames: [a.example.com, a.example.com]
 			"spec.routes: required: at least one route",
 			`spec.hostnames[1]: duplicate hostname "a.example.com"`,
 		}},
-		{name: "routes capped", in: api(`
+		{
+			name: "routes capped", in: api(`
 gateways: [edge]
 routes:
 ` + repeat(MaxRoutes+1, "- {name: r%[1]d, backends: [{service: s}]}\n")),
-			want: []string{"spec.routes: at most 1000 routes, got 1001"}},
-		{name: "base path relative", in: api("gateways: [edge]\nbasePath: v1\nroutes: [{name: r, backends: [{service: s}]}]"),
-			want: []string{`spec.basePath: must start with "/"`}},
-		{name: "base path trailing slash", in: api("gateways: [edge]\nbasePath: /v1/\nroutes: [{name: r, backends: [{service: s}]}]"),
-			want: []string{`spec.basePath: must not end with "/": use "/v1"`}},
-		{name: "base path double slash", in: api("gateways: [edge]\nbasePath: /v1//x\nroutes: [{name: r, backends: [{service: s}]}]"),
-			want: []string{`spec.basePath: must not contain "//"`}},
-		{name: "base path dot dot", in: api("gateways: [edge]\nbasePath: /v1/%2E%2e/x\nroutes: [{name: r, backends: [{service: s}]}]"),
-			want: []string{`spec.basePath: must not contain "." or ".." segments`}},
-		{name: "base path query", in: api("gateways: [edge]\nbasePath: /v1?x=1\nroutes: [{name: r, backends: [{service: s}]}]"),
-			want: []string{`spec.basePath: must not contain "?" or "#"`}},
+			want: []string{"spec.routes: at most 1000 routes, got 1001"},
+		},
+		{
+			name: "base path relative", in: api("gateways: [edge]\nbasePath: v1\nroutes: [{name: r, backends: [{service: s}]}]"),
+			want: []string{`spec.basePath: must start with "/"`},
+		},
+		{
+			name: "base path trailing slash", in: api("gateways: [edge]\nbasePath: /v1/\nroutes: [{name: r, backends: [{service: s}]}]"),
+			want: []string{`spec.basePath: must not end with "/": use "/v1"`},
+		},
+		{
+			name: "base path double slash", in: api("gateways: [edge]\nbasePath: /v1//x\nroutes: [{name: r, backends: [{service: s}]}]"),
+			want: []string{`spec.basePath: must not contain "//"`},
+		},
+		{
+			name: "base path dot dot", in: api("gateways: [edge]\nbasePath: /v1/%2E%2e/x\nroutes: [{name: r, backends: [{service: s}]}]"),
+			want: []string{`spec.basePath: must not contain "." or ".." segments`},
+		},
+		{
+			name: "base path query", in: api("gateways: [edge]\nbasePath: /v1?x=1\nroutes: [{name: r, backends: [{service: s}]}]"),
+			want: []string{`spec.basePath: must not contain "?" or "#"`},
+		},
 		{name: "route names", in: api(`
 gateways: [edge]
 routes:
@@ -222,11 +234,13 @@ backends: [{weight: 1}, {service: s}, {service: s, weight: 1000001}]
 			`spec.routes[0].backends[2].service: duplicate backend service "s": already at spec.routes[0].backends[1].service`,
 			"spec.routes[0].backends[2].weight: must be at most 1000000, got 1000001",
 		}},
-		{name: "backends capped", in: apiRoute(`
+		{
+			name: "backends capped", in: apiRoute(`
 name: r
 backends:
 ` + repeat(MaxBackends+1, "- {service: s%[1]d}\n")),
-			want: []string{"spec.routes[0].backends: at most 64 backends, got 65"}},
+			want: []string{"spec.routes[0].backends: at most 64 backends, got 65"},
+		},
 		{name: "settings need backends", in: apiRoute(`
 name: r
 directResponse: {status: 404}

@@ -54,11 +54,13 @@ listeners: [{name: http, port: 80, protocol: HTTP}]
 		{name: "listeners required", in: gateway(`
 mode: sidecar
 `), want: []string{"spec.listeners: required: at least one listener"}},
-		{name: "listeners capped", in: gateway(`
+		{
+			name: "listeners capped", in: gateway(`
 mode: ingress
 listeners:
 ` + repeat(65, "- {name: l%[1]d, port: %[1]d, protocol: HTTP}\n")),
-			want: []string{"spec.listeners: at most 64 listeners, got 65"}},
+			want: []string{"spec.listeners: at most 64 listeners, got 65"},
+		},
 		{name: "listener name and port", in: gateway(`
 mode: ingress
 listeners:
@@ -100,7 +102,8 @@ listeners:
 			`spec.listeners[0].hostnames[7]: duplicate hostname "api.example.com": already at spec.listeners[0].hostnames[6]`,
 			`spec.listeners[0].hostnames[8]: required`,
 		}},
-		{name: "hostnames capped", in: gateway(`
+		{
+			name: "hostnames capped", in: gateway(`
 mode: ingress
 listeners:
 - name: http
@@ -108,7 +111,8 @@ listeners:
   protocol: HTTP
   hostnames:
 ` + repeat(101, "  - h%[1]d.example.com\n")),
-			want: []string{"spec.listeners[0].hostnames: at most 100 hostnames, got 101"}},
+			want: []string{"spec.listeners[0].hostnames: at most 100 hostnames, got 101"},
+		},
 		{name: "https needs tls", in: gateway(`
 mode: ingress
 listeners: [{name: https, port: 443, protocol: HTTPS}]

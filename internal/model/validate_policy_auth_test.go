@@ -18,8 +18,10 @@ jwt:
   - {name: inline, issuer: ci, jwks: '{"keys":[{"kty":"EC","crv":"P-256","x":"a","y":"b"}]}'}
 `)},
 		{name: "providers required", in: policy(onAPI + "jwt: {optional: true}"), want: []string{"spec.jwt.providers: required: at least one provider"}},
-		{name: "providers capped", in: policy(onAPI + "jwt:\n  providers:\n" + repeat(MaxJWTProviders+1, "  - {name: p%[1]d, issuer: i, jwksUri: \"https://i.example.com/k\"}\n")),
-			want: []string{"spec.jwt.providers: at most 16 providers, got 17"}},
+		{
+			name: "providers capped", in: policy(onAPI + "jwt:\n  providers:\n" + repeat(MaxJWTProviders+1, "  - {name: p%[1]d, issuer: i, jwksUri: \"https://i.example.com/k\"}\n")),
+			want: []string{"spec.jwt.providers: at most 16 providers, got 17"},
+		},
 		{name: "provider fields", in: policy(onAPI + `
 jwt:
   providers:

@@ -22,8 +22,10 @@ func ipPolicyCases() []validationCase {
 			`spec.ipAllow.cidrs[5]: duplicate CIDR "10.0.0.0/8"`,
 			`spec.ipAllow.cidrs[6]: host bits must be zero: use "2001:db8::/32"`,
 		}},
-		{name: "cidrs capped", in: policy(onAPI + "ipAllow:\n  cidrs:\n" + repeat(MaxCIDRs+1, "  - 10.0.%[1]d.0/32\n")),
-			want: []string{"spec.ipAllow.cidrs: at most 1000 CIDRs, got 1001"}},
+		{
+			name: "cidrs capped", in: policy(onAPI + "ipAllow:\n  cidrs:\n" + repeat(MaxCIDRs+1, "  - 10.0.%[1]d.0/32\n")),
+			want: []string{"spec.ipAllow.cidrs: at most 1000 CIDRs, got 1001"},
+		},
 	}
 }
 
@@ -106,8 +108,10 @@ headers:
 			"spec.headers.request.remove[3]: required",
 			"spec.headers.response.set[0].value: must be at most 4096 bytes, got 4097",
 		}},
-		{name: "edits capped", in: policy(onAPI + "headers:\n  request:\n    remove:\n" + repeat(MaxHeaderEdits+1, "    - x-h%[1]d\n")),
-			want: []string{"spec.headers.request.remove: at most 32 headers, got 33"}},
+		{
+			name: "edits capped", in: policy(onAPI + "headers:\n  request:\n    remove:\n" + repeat(MaxHeaderEdits+1, "    - x-h%[1]d\n")),
+			want: []string{"spec.headers.request.remove: at most 32 headers, got 33"},
+		},
 	}
 }
 

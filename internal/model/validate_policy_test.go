@@ -101,8 +101,10 @@ func matrixCases() []validationCase {
 			tests = append(tests, c)
 		}
 	}
-	return append(tests, validationCase{name: "full message", in: policy(target("Service", "") + bodies["jwt"]),
-		want: []string{"spec.targetRef.kind: a jwt policy cannot target a Service; it applies to a Gateway, an API or a route of an API"}})
+	return append(tests, validationCase{
+		name: "full message", in: policy(target("Service", "") + bodies["jwt"]),
+		want: []string{"spec.targetRef.kind: a jwt policy cannot target a Service; it applies to a Gateway, an API or a route of an API"},
+	})
 }
 
 func TestValidateRateLimit(t *testing.T) { runValidation(t, rateLimitCases()) }
@@ -121,7 +123,8 @@ rateLimit: {key: {type: consumer}}
 			"spec.rateLimit.scope: required: one of local, global",
 			"spec.rateLimit.limits: required: at least one limit",
 		}},
-		{name: "limits capped", in: policy(onAPI + `
+		{
+			name: "limits capped", in: policy(onAPI + `
 rateLimit:
   scope: Local
   limits:
@@ -129,7 +132,8 @@ rateLimit:
 			want: []string{
 				`spec.rateLimit.scope: must be one of local, global, got "Local"`,
 				"spec.rateLimit.limits: at most 8 limits, got 9",
-			}},
+			},
+		},
 		{name: "limits", in: policy(onAPI + `
 rateLimit:
   scope: local

@@ -86,7 +86,7 @@ func validateEndpoints(e *Errs, p Path, eps []*tollgatev1.Endpoint) {
 			checkText(e, lp.Field("subZone"), l.GetSubZone(), MaxTextLength)
 		}
 		if err == nil && addr.Zone() == "" && portOK {
-			seen.dup(e, ip, netip.AddrPortFrom(addr, uint16(ep.GetPort())).String(), "endpoint")
+			seen.dup(e, ip, netip.AddrPortFrom(addr, uint16(ep.GetPort())).String(), "endpoint") //nolint:gosec // portOK: 1-65535
 		}
 	}
 }

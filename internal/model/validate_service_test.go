@@ -62,10 +62,12 @@ endpoints:
 			"spec.endpoints[5].locality.region: must not contain CR, LF or NUL characters",
 			`spec.endpoints[7]: duplicate endpoint "[2001:db8::1]:80": already at spec.endpoints[6]`,
 		}},
-		{name: "endpoints capped", in: service(`
+		{
+			name: "endpoints capped", in: service(`
 endpoints:
 ` + repeat(MaxEndpoints+1, "- {address: 10.0.0.1, port: %[1]d}\n")),
-			want: []string{"spec.endpoints: at most 10000 endpoints, got 10001"}},
+			want: []string{"spec.endpoints: at most 10000 endpoints, got 10001"},
+		},
 		{name: "hostname", in: service(`
 hostname: "*.example.com"
 dnsResolution: STRICT
@@ -170,7 +172,8 @@ func TestHealthCheckHostAndStatuses(t *testing.T) {
 		{"bad host", "{host: 'not a host'}", []string{"spec.healthCheck.host: "}},
 		{"status out of range", "{expectedStatuses: [99, 700]}", []string{
 			"spec.healthCheck.expectedStatuses[0]: must be an HTTP status between 100 and 599, got 99",
-			"spec.healthCheck.expectedStatuses[1]: must be an HTTP status between 100 and 599, got 700"}},
+			"spec.healthCheck.expectedStatuses[1]: must be an HTTP status between 100 and 599, got 700",
+		}},
 		{"duplicate", "{expectedStatuses: [200, 200]}", []string{"spec.healthCheck.expectedStatuses[1]: duplicate status 200"}},
 		{"tcp has no host", "{type: TCP, host: a.example.com}", []string{"spec.healthCheck: host and expectedStatuses only apply to type HTTP"}},
 	}

@@ -168,8 +168,10 @@ func validateChanges(changes []Change) model.Violations {
 			continue
 		}
 		if first, dup := seen[k]; dup && k.Name != "" && k.Kind != "" {
-			vs = append(vs, model.Violation{Document: c.Document, Object: k.String(), Path: "metadata.name",
-				Message: fmt.Sprintf("%s appears twice in this bundle (documents %d and %d); keep one", k, first, doc)})
+			vs = append(vs, model.Violation{
+				Document: c.Document, Object: k.String(), Path: "metadata.name",
+				Message: fmt.Sprintf("%s appears twice in this bundle (documents %d and %d); keep one", k, first, doc),
+			})
 			continue
 		}
 		seen[k] = doc

@@ -68,8 +68,9 @@ func verify(db *bolt.DB, path string) error {
 		return err
 	}
 	return db.View(func(tx *bolt.Tx) error {
+		//nolint:gosec // page size, file size and transaction id are never negative
 		w := &walker{f: f, ps: uint64(db.Info().PageSize), size: uint64(info.Size()), seen: map[uint64]bool{}}
-		root, freelist, err := w.meta(uint64(tx.ID()))
+		root, freelist, err := w.meta(uint64(tx.ID())) //nolint:gosec // see above
 		if err != nil {
 			return err
 		}
@@ -112,7 +113,7 @@ func (w *walker) read(off, n uint64) ([]byte, error) {
 		return nil, fmt.Errorf("read of %d bytes at %d is past the end of the %d-byte file", n, off, w.size)
 	}
 	buf := make([]byte, n)
-	if _, err := w.f.ReadAt(buf, int64(off)); err != nil {
+	if _, err := w.f.ReadAt(buf, int64(off)); err != nil { //nolint:gosec // off+n <= w.size, a file size
 		return nil, err
 	}
 	return buf, nil

@@ -30,33 +30,41 @@ import (
 func meta(name string) *tollgatev1.ObjectMeta { return &tollgatev1.ObjectMeta{Name: name} }
 
 func gateway(name string) *tollgatev1.Gateway {
-	return &tollgatev1.Gateway{ApiVersion: model.APIVersion, Kind: string(model.KindGateway), Metadata: meta(name),
-		Spec: &tollgatev1.GatewaySpec{Mode: "ingress", Listeners: []*tollgatev1.Listener{{Name: "http", Port: 8080, Protocol: "HTTP"}}}}
+	return &tollgatev1.Gateway{
+		ApiVersion: model.APIVersion, Kind: string(model.KindGateway), Metadata: meta(name),
+		Spec: &tollgatev1.GatewaySpec{Mode: "ingress", Listeners: []*tollgatev1.Listener{{Name: "http", Port: 8080, Protocol: "HTTP"}}},
+	}
 }
 
 // httpsGateway serves HTTPS with the tls secret cert and verifies clients
 // against the ca secret ca.
 func httpsGateway(name, cert, ca string) *tollgatev1.Gateway {
 	g := gateway(name)
-	g.Spec.Listeners = append(g.Spec.Listeners, &tollgatev1.Listener{Name: "https", Port: 8443, Protocol: "HTTPS",
+	g.Spec.Listeners = append(g.Spec.Listeners, &tollgatev1.Listener{
+		Name: "https", Port: 8443, Protocol: "HTTPS",
 		Tls: &tollgatev1.ListenerTLS{
 			Certificates:     []*tollgatev1.ServerCertificate{{Secret: cert}},
 			ClientValidation: &tollgatev1.ClientValidation{Mode: "required", CaSecret: ca},
-		}})
+		},
+	})
 	return g
 }
 
 // tcpGateway forwards a TCP listener to the service backend.
 func tcpGateway(name, backend string) *tollgatev1.Gateway {
 	g := gateway(name)
-	g.Spec.Listeners = append(g.Spec.Listeners, &tollgatev1.Listener{Name: "tcp", Port: 9000, Protocol: "TCP",
-		Backend: &tollgatev1.BackendRef{Service: backend}})
+	g.Spec.Listeners = append(g.Spec.Listeners, &tollgatev1.Listener{
+		Name: "tcp", Port: 9000, Protocol: "TCP",
+		Backend: &tollgatev1.BackendRef{Service: backend},
+	})
 	return g
 }
 
 func service(name string) *tollgatev1.Service {
-	return &tollgatev1.Service{ApiVersion: model.APIVersion, Kind: string(model.KindService), Metadata: meta(name),
-		Spec: &tollgatev1.ServiceSpec{Endpoints: []*tollgatev1.Endpoint{{Address: "10.0.0.1", Port: 8080}}}}
+	return &tollgatev1.Service{
+		ApiVersion: model.APIVersion, Kind: string(model.KindService), Metadata: meta(name),
+		Spec: &tollgatev1.ServiceSpec{Endpoints: []*tollgatev1.Endpoint{{Address: "10.0.0.1", Port: 8080}}},
+	}
 }
 
 // tlsService originates TLS, trusting the ca secret ca.
@@ -68,8 +76,10 @@ func tlsService(name, ca string) *tollgatev1.Service {
 
 // api exposes routes r1, r2, … on the gateways; route i sends to services[i].
 func api(name string, gateways []string, services ...string) *tollgatev1.API {
-	a := &tollgatev1.API{ApiVersion: model.APIVersion, Kind: string(model.KindAPI), Metadata: meta(name),
-		Spec: &tollgatev1.APISpec{Gateways: gateways}}
+	a := &tollgatev1.API{
+		ApiVersion: model.APIVersion, Kind: string(model.KindAPI), Metadata: meta(name),
+		Spec: &tollgatev1.APISpec{Gateways: gateways},
+	}
 	for i, svc := range services {
 		a.Spec.Routes = append(a.Spec.Routes, &tollgatev1.Route{
 			Name:     fmt.Sprintf("r%d", i+1),
@@ -86,8 +96,10 @@ func api(name string, gateways []string, services ...string) *tollgatev1.API {
 // policy attaches to kind/target (narrowed to route if set) a body that
 // kind accepts: a request timeout, or a circuit breaker for a Service.
 func policy(name string, kind model.Kind, target, route string) *tollgatev1.Policy {
-	p := &tollgatev1.Policy{ApiVersion: model.APIVersion, Kind: string(model.KindPolicy), Metadata: meta(name),
-		Spec: &tollgatev1.PolicySpec{TargetRef: &tollgatev1.TargetRef{Kind: string(kind), Name: target, Route: route}}}
+	p := &tollgatev1.Policy{
+		ApiVersion: model.APIVersion, Kind: string(model.KindPolicy), Metadata: meta(name),
+		Spec: &tollgatev1.PolicySpec{TargetRef: &tollgatev1.TargetRef{Kind: string(kind), Name: target, Route: route}},
+	}
 	if kind == model.KindService {
 		p.Spec.CircuitBreaker = &tollgatev1.CircuitBreaker{MaxConnections: 100}
 	} else {
@@ -98,14 +110,18 @@ func policy(name string, kind model.Kind, target, route string) *tollgatev1.Poli
 
 func caSecret(name string) *tollgatev1.Secret {
 	c := testCerts()
-	return &tollgatev1.Secret{ApiVersion: model.APIVersion, Kind: string(model.KindSecret), Metadata: meta(name),
-		Spec: &tollgatev1.SecretSpec{Type: model.SecretTypeCA, CaBundle: c.caPEM}}
+	return &tollgatev1.Secret{
+		ApiVersion: model.APIVersion, Kind: string(model.KindSecret), Metadata: meta(name),
+		Spec: &tollgatev1.SecretSpec{Type: model.SecretTypeCA, CaBundle: c.caPEM},
+	}
 }
 
 func tlsSecret(name string) *tollgatev1.Secret {
 	c := testCerts()
-	return &tollgatev1.Secret{ApiVersion: model.APIVersion, Kind: string(model.KindSecret), Metadata: meta(name),
-		Spec: &tollgatev1.SecretSpec{Type: model.SecretTypeTLS, Certificate: c.leafPEM, PrivateKey: c.keyPEM}}
+	return &tollgatev1.Secret{
+		ApiVersion: model.APIVersion, Kind: string(model.KindSecret), Metadata: meta(name),
+		Spec: &tollgatev1.SecretSpec{Type: model.SecretTypeTLS, Certificate: c.leafPEM, PrivateKey: c.keyPEM},
+	}
 }
 
 type certs struct{ caPEM, leafPEM, keyPEM string }
@@ -120,15 +136,19 @@ func testCerts() certs {
 	certsOnce.Do(func() {
 		caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 		now := time.Now()
-		caTmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "Tollgate Test CA"},
+		caTmpl := &x509.Certificate{
+			SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "Tollgate Test CA"},
 			NotBefore: now.Add(-time.Hour), NotAfter: now.Add(365 * 24 * time.Hour),
-			KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign, IsCA: true, BasicConstraintsValid: true}
+			KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign, IsCA: true, BasicConstraintsValid: true,
+		}
 		caDER, _ := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
 		ca, _ := x509.ParseCertificate(caDER)
 		leafKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		leafTmpl := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "shop.example.com"},
+		leafTmpl := &x509.Certificate{
+			SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "shop.example.com"},
 			DNSNames: []string{"shop.example.com"}, NotBefore: now.Add(-time.Hour), NotAfter: now.Add(365 * 24 * time.Hour),
-			KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+			KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		}
 		leafDER, _ := x509.CreateCertificate(rand.Reader, leafTmpl, ca, &leafKey.PublicKey, caKey)
 		keyDER, _ := x509.MarshalPKCS8PrivateKey(leafKey)
 		certsVal = certs{

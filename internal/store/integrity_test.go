@@ -26,19 +26,23 @@ func TestReferentialIntegrity(t *testing.T) {
 			name:    "deleting a referenced service",
 			initial: baseObjects(),
 			changes: []Change{del(model.KindService, "orders")},
-			wantConflict: &ConflictError{Reason: ReasonReferenced, Key: model.Key{Kind: model.KindService, Name: "orders"},
-				Referrers: []Referrer{{Kind: model.KindAPI, Name: "shop", Path: "spec.routes[0].backends[0].service"}}},
+			wantConflict: &ConflictError{
+				Reason: ReasonReferenced, Key: model.Key{Kind: model.KindService, Name: "orders"},
+				Referrers: []Referrer{{Kind: model.KindAPI, Name: "shop", Path: "spec.routes[0].backends[0].service"}},
+			},
 			wantMessage: "Service/orders is still referenced by API/shop (spec.routes[0].backends[0].service); remove those references first",
 		},
 		{
 			name:    "deleting a gateway lists every referrer in kind order",
 			initial: append(baseObjects(), policy("gw-timeout", model.KindGateway, "edge", "")),
 			changes: []Change{del(model.KindGateway, "edge")},
-			wantConflict: &ConflictError{Reason: ReasonReferenced, Key: model.Key{Kind: model.KindGateway, Name: "edge"},
+			wantConflict: &ConflictError{
+				Reason: ReasonReferenced, Key: model.Key{Kind: model.KindGateway, Name: "edge"},
 				Referrers: []Referrer{
 					{Kind: model.KindAPI, Name: "shop", Path: "spec.gateways[0]"},
 					{Kind: model.KindPolicy, Name: "gw-timeout", Path: "spec.targetRef.name"},
-				}},
+				},
+			},
 			wantMessage: "Gateway/edge is still referenced by API/shop (spec.gateways[0]), Policy/gw-timeout (spec.targetRef.name)",
 		},
 		{
@@ -67,8 +71,10 @@ func TestReferentialIntegrity(t *testing.T) {
 			name:    "an API update removing a route a policy targets",
 			initial: []model.Object{gateway("edge"), service("orders"), shopTwoRoutes, policy("slow", model.KindAPI, "shop", "r2")},
 			changes: puts(api("shop", []string{"edge"}, "orders")),
-			wantConflict: &ConflictError{Reason: ReasonReferenced, Key: model.Key{Kind: model.KindAPI, Name: "shop"},
-				Referrers: []Referrer{{Kind: model.KindPolicy, Name: "slow", Path: "spec.targetRef.name"}}},
+			wantConflict: &ConflictError{
+				Reason: ReasonReferenced, Key: model.Key{Kind: model.KindAPI, Name: "shop"},
+				Referrers: []Referrer{{Kind: model.KindPolicy, Name: "slow", Path: "spec.targetRef.name"}},
+			},
 			wantMessage: `Policy/slow (spec.targetRef.name: API "shop" has no route named "r2" (its routes: r1))`,
 		},
 		{
@@ -89,8 +95,10 @@ func TestReferentialIntegrity(t *testing.T) {
 			name:    "changing a secret's type under its referrer",
 			initial: []model.Object{tlsSecret("edge-cert"), caSecret("client-ca"), httpsGateway("secure", "edge-cert", "client-ca")},
 			changes: puts(caSecret("edge-cert")),
-			wantConflict: &ConflictError{Reason: ReasonReferenced, Key: model.Key{Kind: model.KindSecret, Name: "edge-cert"},
-				Referrers: []Referrer{{Kind: model.KindGateway, Name: "secure", Path: "spec.listeners[1].tls.certificates[0].secret"}}},
+			wantConflict: &ConflictError{
+				Reason: ReasonReferenced, Key: model.Key{Kind: model.KindSecret, Name: "edge-cert"},
+				Referrers: []Referrer{{Kind: model.KindGateway, Name: "secure", Path: "spec.listeners[1].tls.certificates[0].secret"}},
+			},
 		},
 		{
 			name:    "referring to objects created in the same bundle",

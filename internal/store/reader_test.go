@@ -69,10 +69,14 @@ func TestReaderQueries(t *testing.T) {
 			l, err := r.PoliciesByTarget(nil, model.KindAPI, "shop")
 			return names(l), err
 		}, []string{"p-api", "p-route"}},
-		{"SecretReferrers of a service CA", func() (any, error) { return r.SecretReferrers(nil, "upstream-ca") },
-			[]Referrer{{Kind: model.KindService, Name: "billing", Path: "spec.tls.caSecret"}}},
-		{"SecretReferrers of a client CA", func() (any, error) { return r.SecretReferrers(nil, "client-ca") },
-			[]Referrer{{Kind: model.KindGateway, Name: "secure", Path: "spec.listeners[1].tls.clientValidation.caSecret"}}},
+		{
+			"SecretReferrers of a service CA", func() (any, error) { return r.SecretReferrers(nil, "upstream-ca") },
+			[]Referrer{{Kind: model.KindService, Name: "billing", Path: "spec.tls.caSecret"}},
+		},
+		{
+			"SecretReferrers of a client CA", func() (any, error) { return r.SecretReferrers(nil, "client-ca") },
+			[]Referrer{{Kind: model.KindGateway, Name: "secure", Path: "spec.listeners[1].tls.clientValidation.caSecret"}},
+		},
 		{"Referrers of a service, in kind then name order", func() (any, error) {
 			return r.Referrers(nil, model.Key{Kind: model.KindService, Name: "billing"})
 		}, []Referrer{

@@ -97,8 +97,11 @@ func TestApplyIsAtomic(t *testing.T) {
 	}{
 		{"invalid name", []model.Object{service("a"), service("b"), service("c"), bad}, "metadata.name", 4, "DNS-1123"},
 		{"wrong apiVersion", []model.Object{service("a"), wrongVersion, service("b"), service("c")}, "apiVersion", 2, "tollgate.dev/v1"},
-		{"dangling reference", []model.Object{service("a"), service("b"), dangling, service("c")},
-			"spec.routes[0].backends[0].service", 3, `Service "missing" not found; create it first or in the same bundle`},
+		{
+			"dangling reference",
+			[]model.Object{service("a"), service("b"), dangling, service("c")},
+			"spec.routes[0].backends[0].service", 3, `Service "missing" not found; create it first or in the same bundle`,
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
