@@ -23,9 +23,8 @@ type Document struct {
 }
 
 // Documents lists the documents of data up to the first syntax error, which
-// is returned. It exists to locate violations: model.Validate reports the
-// object but not its document, and a joined bundle's document numbers must
-// be mapped back to files.
+// is returned. It exists to map a joined bundle's document numbers back to
+// the files they came from (by line), for the CLI's messages.
 func Documents(data []byte) ([]Document, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var docs []Document
@@ -90,12 +89,3 @@ func resolve(n *yaml.Node) *yaml.Node {
 	return n
 }
 
-// documentOf returns the number of the first document with key, or 0.
-func documentOf(docs []Document, key string) int {
-	for _, d := range docs {
-		if d.Key == key {
-			return d.Number
-		}
-	}
-	return 0
-}

@@ -59,27 +59,21 @@ func Parse(files []File) ([]Definition, []Violation) {
 	)
 	seen := map[model.Key]string{}
 	for _, f := range files {
-		objs, fvs := model.DecodeAndValidate(f.Data)
-		docs, _ := Documents(f.Data) // a syntax error is already in fvs
+		docs, fvs := model.ValidateBundle(f.Data)
 		for _, v := range fvs {
-			if v.Document == 0 && v.Object != "" {
-				// model.Validate names the object, not its document.
-				v.Document = documentOf(docs, v.Object)
-			}
 			vs = append(vs, Violation{File: f.Name, Violation: v})
 		}
-		for _, o := range objs {
-			k := model.KeyOf(o)
-			doc := documentOf(docs, k.String())
+		for _, d := range docs {
+			k := model.KeyOf(d.Object)
 			if first, dup := seen[k]; dup && k.Name != "" && first != f.Name {
 				vs = append(vs, Violation{File: f.Name, Violation: model.Violation{
-					Document: doc, Object: k.String(), Path: "metadata.name",
+					Document: d.Number, Object: k.String(), Path: "metadata.name",
 					Message: fmt.Sprintf("%s is also defined in %s; define each object in one file only", k, first),
 				}})
 				continue
 			}
 			seen[k] = f.Name
-			defs = append(defs, Definition{File: f.Name, Document: doc, Object: o})
+			defs = append(defs, Definition{File: f.Name, Document: d.Number, Object: d.Object})
 		}
 	}
 	return defs, vs
