@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"testing"
 
@@ -65,6 +66,35 @@ func BenchmarkOpen10k(b *testing.B) {
 		if got := len(dump(b, s)); got != 10_002 {
 			b.Fatalf("loaded %d objects", got)
 		}
+		_ = s.Close()
+		b.StartTimer()
+	}
+}
+
+// BenchmarkMemoryPerAPI reports the heap the store retains per stored API
+// (memdb rows, indexes and the decoded objects), the store's share of
+// PERFORMANCE.md's 16 KB-per-API budget.
+func BenchmarkMemoryPerAPI(b *testing.B) {
+	const n = 10_000
+	for b.Loop() {
+		b.StopTimer()
+		path := filepath.Join(b.TempDir(), "store.db")
+		st := openStore(b, path)
+		fillAPIs(b, st, n)
+		require.NoError(b, st.Close())
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		b.StartTimer()
+		bk, err := OpenBolt(path)
+		require.NoError(b, err)
+		s, err := Open(bk)
+		require.NoError(b, err)
+		b.StopTimer()
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/n, "heapB/api")
+		runtime.KeepAlive(s)
 		_ = s.Close()
 		b.StartTimer()
 	}
