@@ -88,4 +88,3 @@ func resolve(n *yaml.Node) *yaml.Node {
 	}
 	return n
 }
-
