@@ -183,7 +183,7 @@ cors: {allowOrigins: ["*"], allowCredentials: true}
 	}
 	requireMatch(t, got, []string{
 		`Service/test spec.connect_timeout: unknown field; did you mean "connectTimeout"?`,
-		`Gateway/test spec.mode: must be one of ingress, egress, sidecar, got "Ingress"`,
+		`Gateway/test spec.mode: must be one of ingress, egress, sidecar, proxyless, got "Ingress"`,
 		"Gateway/test spec.listeners[1].name: duplicate listener name",
 		"Gateway/test spec.listeners[0].port: required: a port between 1 and 65535",
 		"Gateway/test spec.listeners[0].tls: only allowed with protocol HTTPS",

@@ -14,6 +14,10 @@ const (
 	GatewayModeIngress = "ingress"
 	GatewayModeEgress  = "egress"
 	GatewayModeSidecar = "sidecar"
+	// GatewayModeProxyless serves gRPC clients that take their routing
+	// straight from the control plane (grpc-go's xds:/// resolver): no
+	// proxy, no ports; each API hostname becomes an API listener.
+	GatewayModeProxyless = "proxyless"
 )
 
 // Listener protocols (Listener.protocol).
@@ -91,7 +95,7 @@ const (
 const DefaultAPIKeyName = "x-api-key"
 
 var (
-	gatewayModes      = enum{GatewayModeIngress, GatewayModeEgress, GatewayModeSidecar}
+	gatewayModes      = enum{GatewayModeIngress, GatewayModeEgress, GatewayModeSidecar, GatewayModeProxyless}
 	listenerProtocols = enum{ListenerHTTP, ListenerHTTPS, ListenerTCP}
 	clientModes       = enum{ClientValidationNone, ClientValidationOptional, ClientValidationRequired}
 	tlsVersions       = enum{TLSVersion12, TLSVersion13}

@@ -14,6 +14,12 @@ func validateGateway(e *Errs, s *tollgatev1.GatewaySpec) {
 	checkOptionalName(e, p.Field("network"), s.GetNetwork())
 	lp := p.Field("listeners")
 	ls := s.GetListeners()
+	if s.GetMode() == GatewayModeProxyless {
+		if len(ls) > 0 {
+			e.Add(lp, "a proxyless gateway has no listeners: its gRPC clients dial xds:///<API hostname>; remove listeners")
+		}
+		return
+	}
 	if !checkRequired(e, lp, len(ls), "listener") || !checkCount(e, lp, len(ls), MaxListeners, "listeners") {
 		return
 	}

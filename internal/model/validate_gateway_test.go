@@ -1,6 +1,10 @@
 package model
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
 
 func gateway(spec string) string { return manifest("Gateway", spec) }
 
@@ -45,7 +49,7 @@ listeners: [{name: http, port: 80, protocol: HTTP}]
 		{name: "mode exact case", in: gateway(`
 mode: Ingress
 listeners: [{name: http, port: 80, protocol: HTTP}]
-`), want: []string{`spec.mode: must be one of ingress, egress, sidecar, got "Ingress"; did you mean "ingress"?`}},
+`), want: []string{`spec.mode: must be one of ingress, egress, sidecar, proxyless, got "Ingress"; did you mean "ingress"?`}},
 		{name: "network label", in: gateway(`
 mode: ingress
 network: VPC_A
@@ -185,4 +189,11 @@ listeners:
 			"spec.listeners[1].tls.cipherSuites: only apply to TLS 1.2",
 		}},
 	}
+}
+
+func TestProxylessGateway(t *testing.T) {
+	_, vs := DecodeAndValidate([]byte(gateway("mode: proxyless")))
+	require.Empty(t, vs, vs.Error())
+	_, vs = DecodeAndValidate([]byte(gateway("mode: proxyless\nlisteners: [{name: a, port: 80, protocol: HTTP}]")))
+	require.Contains(t, vs.Error(), "spec.listeners: a proxyless gateway has no listeners")
 }

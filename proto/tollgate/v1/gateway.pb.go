@@ -93,11 +93,12 @@ func (x *Gateway) GetSpec() *GatewaySpec {
 // GatewaySpec describes where the proxies run and what they listen on.
 type GatewaySpec struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Mode is ingress | egress | sidecar.
+	// Mode is ingress | egress | sidecar | proxyless (gRPC clients configured
+	// directly over xDS, without a proxy; no listeners).
 	Mode string `protobuf:"bytes,1,opt,name=mode,proto3" json:"mode,omitempty"`
 	// Network names the VPC, cluster or data centre the proxies live in.
 	Network string `protobuf:"bytes,2,opt,name=network,proto3" json:"network,omitempty"`
-	// Listeners are the ports the proxies open.
+	// Listeners are the ports the proxies open; required unless proxyless.
 	Listeners     []*Listener `protobuf:"bytes,3,rep,name=listeners,proto3" json:"listeners,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
