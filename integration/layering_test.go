@@ -19,6 +19,7 @@ var layers = map[string][]string{
 	"internal/translate":    {"internal/translate/ir", "internal/store", "internal/model", "proto/tollgate/v1"},
 	"internal/xds":          {"internal/translate", "internal/translate/ir", "internal/store", "internal/model", "proto/tollgate/v1"},
 	"internal/admin":        {"internal/xds", "internal/store", "internal/model", "proto/tollgate/v1"},
+	"internal/reconcile":    {"internal/translate", "internal/store", "internal/model", "proto/tollgate/v1"},
 	"internal/localdir":     {"internal/store", "internal/model", "proto/tollgate/v1"},
 	"internal/client":       {"internal/store", "internal/model", "proto/tollgate/v1"},
 	"internal/config":       {},

@@ -31,6 +31,23 @@ func (r *Reader) Revision() uint64 {
 	return rev
 }
 
+// WatchRevision returns the revision of this snapshot and adds to ws a
+// channel that closes at the next committed change of anything, which is
+// what a consumer of whole snapshots (the translator loop) waits on.
+func (r *Reader) WatchRevision(ws memdb.WatchSet) uint64 {
+	ch, raw, err := r.txn.FirstWatch(tableMeta, indexID, metaRevision)
+	if err != nil {
+		return 0 // unreachable: the meta table and its id index always exist
+	}
+	if ws != nil {
+		ws.Add(ch)
+	}
+	if row, ok := raw.(*metaRow); ok {
+		return row.Revision
+	}
+	return 0
+}
+
 // Get returns the object with key k, or (nil, nil) when there is none. The
 // object is shared: clone it before changing it.
 func (r *Reader) Get(ws memdb.WatchSet, k model.Key) (model.Object, error) {

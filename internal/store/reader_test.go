@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -178,4 +179,24 @@ func TestWatchSetFires(t *testing.T) {
 			require.NoError(t, ws.WatchCtx(ctx), "the watch did not fire")
 		})
 	}
+}
+
+func TestWatchRevisionFiresOnEveryCommit(t *testing.T) {
+	st, _ := newStore(t)
+	for i := 0; i < 3; i++ {
+		ws := memdb.NewWatchSet()
+		before := st.Read().WatchRevision(ws)
+		mustApply(t, st, puts(service(fmt.Sprintf("svc-%d", i))), ApplyOptions{})
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		require.NoError(t, ws.WatchCtx(ctx), "the watch fires after a commit")
+		cancel()
+		require.Equal(t, before+1, st.Read().WatchRevision(nil))
+	}
+	// A no-op apply commits nothing and fires nothing.
+	ws := memdb.NewWatchSet()
+	st.Read().WatchRevision(ws)
+	mustApply(t, st, puts(service("svc-0")), ApplyOptions{})
+	// Watch returns true when the bounded wait for "nothing happened" ends
+	// first (the only way to observe the absence of an event).
+	require.True(t, ws.Watch(time.After(50*time.Millisecond)), "an unchanged apply must not wake watchers")
 }
