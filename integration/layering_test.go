@@ -23,6 +23,7 @@ var layers = map[string][]string{
 	"internal/localdir":     {"internal/store", "internal/model", "proto/tollgate/v1"},
 	"internal/client":       {"internal/store", "internal/model", "proto/tollgate/v1"},
 	"internal/config":       {},
+	"internal/bootstrap":    {"internal/model", "proto/tollgate/v1"},
 	"cmd/controlplane":      {"*"},
 	"integration":           {"*"},
 }
