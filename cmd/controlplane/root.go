@@ -84,6 +84,7 @@ func newRootCmd(e env) *cobra.Command {
 		newGetCmd(e),
 		newDeleteCmd(e),
 		newValidateCmd(e),
+		newTranslateCmd(e),
 		newBootstrapCmd(e),
 		newVersionCmd(e),
 	)

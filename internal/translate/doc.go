@@ -2,6 +2,11 @@
 // Envoy resources, through a plain-Go IR (translate/ir). It is pure: no I/O,
 // no clocks, the same input gives byte-identical output.
 //
-// It is filled in by the translation issue; the foundation only reserves
-// its place in the import order (cmd → admin → store → translate → model).
+// The pipeline per gateway: model objects → ir.Gateway (toIR… converters:
+// names resolved, defaults applied, lists sorted, conflicts and shadowed
+// routes reported) → ir.Validate (a failure is our bug) → Envoy protos
+// (build… builders, one file per Envoy resource kind) → ValidateAll on
+// every proto → Output. A definition that cannot be translated is left out
+// and reported on its own Status; it never blocks the others. See
+// docs/translation.md for the mapping.
 package translate

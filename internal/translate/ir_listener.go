@@ -1,0 +1,190 @@
+package translate
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"tollgate.dev/tollgate/internal/model"
+	"tollgate.dev/tollgate/internal/translate/ir"
+	tollgatev1 "tollgate.dev/tollgate/proto/tollgate/v1"
+)
+
+// toIRListeners converts a proxied gateway's listeners and, for the HTTP
+// ones, the route configuration of the APIs that fit their hostnames. A
+// listener that cannot be built is left out and reported on the Gateway.
+func (t *gatewayTranslator) toIRListeners() ([]ir.Listener, []ir.RouteConfig) {
+	var (
+		listeners []ir.Listener
+		rcs       []ir.RouteConfig
+		attached  = map[string]bool{}
+	)
+	for i, l := range t.g.GetSpec().GetListeners() {
+		path := model.Path("spec.listeners").Index(i)
+		il := ir.Listener{Name: listenerName(l.GetName()), Port: l.GetPort(), Protocol: ir.Protocol(l.GetProtocol()), Sources: []ir.Source{t.gatewaySource()}}
+		switch l.GetProtocol() {
+		case model.ListenerTCP:
+			svc := l.GetBackend().GetService()
+			cluster, ok := t.clusterFor(svc)
+			if !ok {
+				t.st.problem(t.key, string(path.Field("backend.service")),
+					fmt.Sprintf("listener left out: Service %q was rejected (see its status)", svc))
+				continue
+			}
+			il.FilterChains = []ir.FilterChain{{Name: filterChainName(l.GetName(), ""), TCPCluster: cluster}}
+		case model.ListenerHTTP, model.ListenerHTTPS:
+			rc := ir.RouteConfig{Name: routeConfigName(l.GetName())}
+			rc.VirtualHosts, rc.Sources = t.toIRVirtualHosts(t.attachments(l, attached))
+			if len(rc.Sources) == 0 {
+				// No API attached: the (empty) configuration is the Gateway's.
+				rc.Sources = []ir.Source{t.gatewaySource()}
+			}
+			il.FilterChains = t.toIRFilterChains(l, rc.Name, &il)
+			rcs = append(rcs, rc)
+		default:
+			continue // rejected by model validation
+		}
+		listeners = append(listeners, il)
+	}
+	for _, a := range t.apis {
+		if !attached[a.GetMetadata().GetName()] {
+			t.st.warn(model.KeyOf(a), "spec.hostnames", fmt.Sprintf(
+				"no HTTP or HTTPS listener of Gateway %q accepts these hostnames; the API is not served there", t.key.Name))
+		}
+	}
+	return listeners, rcs
+}
+
+// toIRFilterChains makes one filter chain for HTTP, and one per
+// certificate (SNI group) for HTTPS; the certificate without server names
+// is the default chain.
+func (t *gatewayTranslator) toIRFilterChains(l *tollgatev1.Listener, rc string, il *ir.Listener) []ir.FilterChain {
+	if l.GetProtocol() == model.ListenerHTTP {
+		return []ir.FilterChain{{Name: filterChainName(l.GetName(), ""), RouteConfig: rc}}
+	}
+	tls := l.GetTls()
+	base := ir.DownstreamTLS{
+		MinVersion:   ir.TLSVersion(cmpOr(tls.GetMinVersion(), model.TLSVersion12)),
+		CipherSuites: slices.Clone(tls.GetCipherSuites()),
+		ClientCert:   ir.ClientCertMode(cmpOr(tls.GetClientValidation().GetMode(), model.ClientValidationNone)),
+	}
+	if base.ClientCert != ir.ClientCertNone {
+		ca := tls.GetClientValidation().GetCaSecret()
+		base.CASecret = t.secretFor(ca)
+		base.SubjectAltNames = sortedCopy(tls.GetClientValidation().GetSubjectAltNames())
+		il.Sources = append(il.Sources, ir.Source{Kind: string(model.KindSecret), Name: ca})
+	}
+	var chains []ir.FilterChain
+	for _, c := range tls.GetCertificates() {
+		d := base
+		d.CertSecret = t.secretFor(c.GetSecret())
+		il.Sources = append(il.Sources, ir.Source{Kind: string(model.KindSecret), Name: c.GetSecret()})
+		chains = append(chains, ir.FilterChain{
+			Name:        filterChainName(l.GetName(), c.GetSecret()),
+			ServerNames: sortedCopy(c.GetServerNames()),
+			TLS:         &d,
+			RouteConfig: rc,
+		})
+	}
+	slices.SortFunc(chains, func(a, b ir.FilterChain) int { return strings.Compare(a.Name, b.Name) })
+	return chains
+}
+
+// attachment is one API served on one listener, with the domains it
+// serves there.
+type attachment struct {
+	api     *tollgatev1.API
+	domains []string
+}
+
+// attachments lists the APIs that fit a listener's hostnames. An API
+// without hostnames serves the listener's hostnames, or "*".
+func (t *gatewayTranslator) attachments(l *tollgatev1.Listener, attached map[string]bool) []attachment {
+	var out []attachment
+	for _, a := range t.apis {
+		domains := fitHostnames(l.GetHostnames(), a.GetSpec().GetHostnames())
+		if len(domains) == 0 {
+			continue
+		}
+		attached[a.GetMetadata().GetName()] = true
+		out = append(out, attachment{api: a, domains: domains})
+	}
+	return out
+}
+
+// fitHostnames intersects a listener's hostnames with an API's: an exact
+// name fits an equal name or a wildcard covering it, and the narrower of
+// the two is served. Empty lists mean any host.
+func fitHostnames(listener, api []string) []string {
+	switch {
+	case len(listener) == 0 && len(api) == 0:
+		return []string{"*"}
+	case len(listener) == 0:
+		return sortedCopy(api)
+	case len(api) == 0:
+		return sortedCopy(listener)
+	}
+	var out []string
+	for _, h := range api {
+		for _, l := range listener {
+			switch {
+			case h == l || wildcardCovers(l, h):
+				out = append(out, h)
+			case wildcardCovers(h, l):
+				out = append(out, l)
+			}
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// wildcardCovers reports whether pattern "*.example.com" covers name
+// (which may itself be a narrower wildcard). A pattern covers one or more
+// labels, as Envoy's domain matching does.
+func wildcardCovers(pattern, name string) bool {
+	suffix, ok := strings.CutPrefix(pattern, "*")
+	return ok && len(name) > len(suffix) && strings.HasSuffix(name, suffix) && name != pattern
+}
+
+// toIRAPIListeners makes, for a proxyless gateway, one API listener and
+// one route configuration per API hostname: grpc-go clients dial
+// xds:///<hostname> and ask for exactly that listener.
+func (t *gatewayTranslator) toIRAPIListeners() ([]ir.Listener, []ir.RouteConfig) {
+	byHost := map[string][]attachment{}
+	for _, a := range t.apis {
+		hosts := a.GetSpec().GetHostnames()
+		if len(hosts) == 0 {
+			t.st.warn(model.KeyOf(a), "spec.hostnames", fmt.Sprintf(
+				"Gateway %q is proxyless: its clients dial an API by hostname (xds:///<hostname>), and this API has none, so it is not served there", t.key.Name))
+		}
+		for _, h := range hosts {
+			if strings.HasPrefix(h, "*") {
+				t.st.warn(model.KeyOf(a), "spec.hostnames", fmt.Sprintf(
+					"Gateway %q is proxyless: wildcard hostname %q cannot be dialled and is skipped", t.key.Name, h))
+				continue
+			}
+			byHost[h] = append(byHost[h], attachment{api: a, domains: []string{h}})
+		}
+	}
+	var (
+		listeners []ir.Listener
+		rcs       []ir.RouteConfig
+	)
+	for _, h := range sortedKeys(byHost) {
+		rc := ir.RouteConfig{Name: apiRouteConfigName(h)}
+		rc.VirtualHosts, rc.Sources = t.toIRVirtualHosts(byHost[h])
+		if len(rc.Sources) == 0 {
+			// Every route was left out (and reported): no listener, so
+			// clients see "does not exist" rather than a hostname with
+			// no routes.
+			continue
+		}
+		rcs = append(rcs, rc)
+		listeners = append(listeners, ir.Listener{
+			Name: apiListenerName(h), API: true, Protocol: ir.ProtocolHTTP, RouteConfig: rc.Name,
+			Sources: append([]ir.Source{t.gatewaySource()}, rc.Sources...),
+		})
+	}
+	return listeners, rcs
+}

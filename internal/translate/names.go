@@ -1,0 +1,60 @@
+package translate
+
+import "strings"
+
+// Every Envoy resource name is built here, and nowhere else. Names are
+// scoped by resource type and by gateway (each gateway's proxies see only
+// their own resources), so uniqueness is only needed within one type of one
+// gateway.
+
+// listenerName names a gateway listener's Envoy listener: listener names
+// are unique within a Gateway (model rule).
+func listenerName(listener string) string { return listener }
+
+// apiListenerName names a proxyless API listener: the API hostname, which
+// is exactly what grpc-go clients dial as xds:///<hostname>. Hostnames are
+// unique among the API listeners of one gateway because APIs sharing a
+// hostname share its listener.
+func apiListenerName(hostname string) string { return hostname }
+
+// routeConfigName names the RDS route configuration of a gateway listener:
+// one per listener, shared by its filter chains, so the listener name is
+// unique. It cannot collide with proxyless route configurations, which
+// contain dots, because listener names are DNS labels.
+func routeConfigName(listener string) string { return listener }
+
+// apiRouteConfigName names the route configuration of a proxyless API
+// listener: its hostname.
+func apiRouteConfigName(hostname string) string { return hostname }
+
+// filterChainName names a filter chain: the listener, then the secret of
+// its certificate (one certificate per SNI group, each secret once per
+// listener) or "default" for plain text listeners.
+func filterChainName(listener, certSecret string) string {
+	if certSecret == "" {
+		return listener + "/default"
+	}
+	return listener + "/" + certSecret
+}
+
+// virtualHostName names a virtual host by its single domain: domains are
+// unique within a route configuration (Envoy requires it), and each
+// virtual host serves one domain.
+func virtualHostName(domain string) string { return domain }
+
+// routeName names a route "<api>/<route>": route names are unique within an
+// API, API names are unique.
+func routeName(api, route string) string { return api + "/" + route }
+
+// clusterName names a Service's cluster "svc/<service>"; Service names are
+// unique. It is also the EDS service name of its ClusterLoadAssignment.
+func clusterName(service string) string { return "svc/" + service }
+
+// secretName names an SDS secret "secret/<secret>"; Secret names are unique.
+func secretName(secret string) string { return "secret/" + secret }
+
+// statPrefix makes a resource name safe as an Envoy stats prefix (no dots
+// or slashes, which split stat names).
+func statPrefix(name string) string {
+	return strings.NewReplacer(".", "_", "/", "_", "*", "wildcard").Replace(name)
+}
