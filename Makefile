@@ -31,12 +31,14 @@ generate: ## regenerate Go from proto/ (needs protoc 3.21, see .ci/run)
 	$(PROTOC) -I $(PROTO_DIR) \
 	  --plugin=protoc-gen-go="$$($(GO) tool -n protoc-gen-go)" \
 	  --go_out=$(PROTO_DIR) --go_opt=paths=source_relative $(PROTOS)
-	$(GO) test ./internal/admin -run TestOpenAPIDocument -update >/dev/null
+	$(MAKE) --no-print-directory golden
 
-golden: ## rewrite golden files
-	$(GO) test ./... -run Golden -update
+golden: ## rewrite golden files (translation goldens, envoy/ bootstraps, docs/openapi.json)
+	$(GO) test ./internal/translate -run '^TestGolden$$' -update >/dev/null
+	$(GO) test ./internal/bootstrap -run '^TestExamples$$' -update >/dev/null
+	$(GO) test ./internal/admin -run '^TestOpenAPIDocument$$' -update >/dev/null
 
-GENERATED := $(PROTO_DIR) docs/openapi.json
+GENERATED := $(PROTO_DIR) docs/openapi.json internal/translate/testdata envoy
 
 gen-check: generate ## regenerate everything and fail on any difference
 	@git diff --exit-code -- $(GENERATED) || { echo "generated files drifted: run 'make generate' and commit"; exit 1; }
@@ -45,5 +47,7 @@ gen-check: generate ## regenerate everything and fail on any difference
 bench: ## run benchmarks
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
-fuzz: ## fuzz decode+validate for 60s
+fuzz: ## fuzz decode+validate, the admin API and the translator, 60 s each
 	$(GO) test -run '^$$' -fuzz FuzzDecodeValidate -fuzztime 60s -fuzzminimizetime 5s ./internal/model
+	$(GO) test -run '^$$' -fuzz FuzzAdminApply -fuzztime 60s -fuzzminimizetime 5s ./internal/admin
+	$(GO) test -run '^$$' -fuzz FuzzTranslate -fuzztime 60s -fuzzminimizetime 5s -parallel 1 ./internal/translate
