@@ -1,0 +1,264 @@
+package xds
+
+import (
+	"context"
+	"maps"
+
+	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
+	cachev3 "github.com/envoyproxy/go-control-plane/pkg/cache/v3"
+	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
+	"google.golang.org/protobuf/types/known/anypb"
+)
+
+// deliver sends a stream whatever it is owed, in an order that never lets a
+// proxy hold a reference to a resource it does not have. Callers hold mu.
+//
+// The guarantee, per stream (ADS responses on one stream are applied in
+// the order they arrive):
+//
+//  1. Additions and changes go in addOrder (secrets, clusters, endpoints,
+//     listeners, routes). A type is sent only when no earlier type has an
+//     unsent change; when an earlier type's watch is closed (its last
+//     response not yet ACKed or NACKed), later types wait for it. A NACK
+//     reopens the watch, so a rejecting proxy is not stuck; a proxy that
+//     never answers holds up only itself.
+//  2. Removals go afterwards in removeOrder (listeners, routes, clusters,
+//     endpoints, secrets: referrers first), only when no type has an unsent
+//     addition or change, under the same open-watch rule, and only once the
+//     proxy has subscribed to every type that could still name the removed
+//     resources (referrersWatched). On SotW the additions phase therefore
+//     sends the new resources together with those about to go, and the
+//     removals phase sends the final set; on delta the removals phase sends
+//     removed_resources.
+//
+// The order on the wire is the order of pushes here because the server is
+// built with sotwv3.WithOrderedADS: go-control-plane (v0.14) then queues all
+// types of a SotW stream on one FIFO channel; without it, it selects among
+// per-type channels at random. Its delta server always uses one channel.
+//
+// Not covered: a SotW proxy that reconnects claiming a version this process
+// cannot resolve (typically after a restart with definitions deleted
+// meanwhile) is sent each type's current set in addOrder; its CDS response
+// drops the deleted clusters before its RDS response replaces the routes
+// that named them, a window of one response. Delta proxies say what they
+// hold (initial_resource_versions), so they keep the guarantee.
+func (c *cache) deliver(st *streamState) {
+	if !c.loaded || c.gateways[st.gateway] == nil {
+		return
+	}
+	for _, t := range addOrder {
+		if ts := st.types[t]; ts != nil && ts.watched && !c.step(st, ts, t, false) {
+			return
+		}
+	}
+	for _, t := range removeOrder {
+		if !c.referrersWatched(st, t) {
+			return
+		}
+		if ts := st.types[t]; ts != nil && ts.watched && !c.step(st, ts, t, true) {
+			return
+		}
+	}
+}
+
+// referrers lists, for each type, the types whose resources name it.
+var referrers = map[string][]string{
+	resourcev3.RouteType:    {resourcev3.ListenerType},
+	resourcev3.ClusterType:  {resourcev3.ListenerType, resourcev3.RouteType},
+	resourcev3.EndpointType: {resourcev3.ClusterType},
+	resourcev3.SecretType:   {resourcev3.ListenerType, resourcev3.ClusterType},
+}
+
+// referrersWatched holds removals of typeURL back until the proxy has
+// asked for every type that could still name the removed resources and the
+// gateway serves: a reconnecting proxy re-subscribes one type at a time,
+// and removing a cluster before its RDS request has been answered would
+// leave its old routes naming it. Late removals are harmless; early ones
+// are not.
+func (c *cache) referrersWatched(st *streamState, typeURL string) bool {
+	gs := c.gateways[st.gateway]
+	for _, r := range referrers[typeURL] {
+		if len(gs.resources[r]) == 0 {
+			continue
+		}
+		if ts := st.types[r]; ts == nil || !ts.watched {
+			return false
+		}
+	}
+	return true
+}
+
+// step sends one type's pending additions (or removals) if its watch is
+// open. It returns false when something is pending but cannot be sent yet.
+func (c *cache) step(st *streamState, ts *typeState, typeURL string, removals bool) bool {
+	cur := c.current(st, ts, typeURL)
+	if st.key.delta {
+		changed, removed := deltaPlan(ts, cur, removals)
+		if len(changed) == 0 && len(removed) == 0 && (ts.synced || removals) {
+			return true
+		}
+		return ts.open && c.pushDelta(st, ts, typeURL, changed, removed)
+	}
+	if !ts.synced && ts.claimed != "" && len(ts.have) == 0 && versionOf(cur) == ts.claimed {
+		ts.have, ts.held, ts.synced = cur, cur, true // it already holds exactly this
+	}
+	want := cur
+	if !removals {
+		want = keepRemoved(ts, cur)
+	}
+	// The first response of a type goes out even when it is empty: Envoy
+	// waits for its first CDS and LDS response before it starts.
+	if sameVersions(want, ts.have) && ts.synced {
+		return true
+	}
+	return ts.open && c.pushSotw(st, ts, typeURL, want)
+}
+
+// keepRemoved adds to cur the resources the proxy holds that cur no longer
+// has, for the additions phase of SotW. After a NACK the proxy holds its
+// last ACKed set, not what it rejected, which is never sent again.
+func keepRemoved(ts *typeState, cur map[string]*entry) map[string]*entry {
+	holds := ts.have
+	if ts.nacked {
+		holds = ts.held
+	}
+	out := cur
+	for n, e := range holds {
+		if _, ok := cur[n]; ok || e.any == nil || !ts.subscribes(n) {
+			continue
+		}
+		if len(out) == len(cur) {
+			out = maps.Clone(cur)
+		}
+		out[n] = e
+	}
+	return out
+}
+
+// deltaPlan lists what a delta proxy lacks (changed) or must drop
+// (removed), for the phase asked.
+func deltaPlan(ts *typeState, cur map[string]*entry, removals bool) (changed []*entry, removed []string) {
+	if !removals {
+		for _, n := range sortedNames(cur) {
+			if h := ts.have[n]; h == nil || h.version != cur[n].version {
+				changed = append(changed, cur[n])
+			}
+		}
+		return changed, nil
+	}
+	for _, n := range sortedNames(ts.have) {
+		if _, ok := cur[n]; !ok {
+			removed = append(removed, n)
+		}
+	}
+	return nil, removed
+}
+
+// pushSotw queues a state-of-the-world response carrying want.
+func (c *cache) pushSotw(st *streamState, ts *typeState, typeURL string, want map[string]*entry) bool {
+	names := sortedNames(want)
+	res := make([]*anypb.Any, 0, len(names))
+	rec := sentRecord{version: versionOf(want)}
+	returned := make(map[string]string, len(want))
+	for _, n := range names {
+		res = append(res, want[n].any)
+		rec.resources = append(rec.resources, want[n])
+		if h := ts.have[n]; h == nil || h.version != want[n].version {
+			rec.changed = append(rec.changed, want[n])
+		}
+		returned[n] = want[n].version
+	}
+	out := &discoveryv3.DiscoveryResponse{VersionInfo: rec.version, Resources: res, TypeUrl: typeURL}
+	r := &sotwResponse{req: ts.sotwReq, out: out, returned: returned}
+	select {
+	case ts.sotwCh <- r:
+	default:
+		// Cannot happen: one response per type is in flight at most and
+		// the channel holds one per type. Keep the state so it is retried.
+		c.log.Error("xds: response queue full", "stream", st.key.id, "type", typeURL)
+		return false
+	}
+	ts.open, ts.synced, ts.pushed = false, true, true
+	ts.prevHave, ts.have = ts.have, want
+	ts.inflight, ts.inflightRec = out, rec
+	return true
+}
+
+// pushDelta queues a delta response.
+func (c *cache) pushDelta(st *streamState, ts *typeState, typeURL string, changed []*entry, removed []string) bool {
+	next := maps.Clone(ts.have)
+	if next == nil {
+		next = make(map[string]*entry)
+	}
+	res := make([]*discoveryv3.Resource, 0, len(changed))
+	for _, e := range changed {
+		next[e.name] = e
+		res = append(res, &discoveryv3.Resource{Name: e.name, Version: e.version, Resource: e.any})
+	}
+	for _, n := range removed {
+		delete(next, n)
+	}
+	rec := sentRecord{version: versionOf(next), resources: changed, changed: changed}
+	returned := make(map[string]string, len(next))
+	for n, e := range next {
+		returned[n] = e.version
+	}
+	out := &discoveryv3.DeltaDiscoveryResponse{
+		SystemVersionInfo: rec.version,
+		Resources:         res,
+		RemovedResources:  removed,
+		TypeUrl:           typeURL,
+	}
+	r := &deltaResponse{req: ts.deltaReq, out: out, next: returned}
+	select {
+	case ts.deltaCh <- r:
+	default:
+		c.log.Error("xds: response queue full", "stream", st.key.id, "type", typeURL)
+		return false
+	}
+	ts.open, ts.synced, ts.pushed = false, true, true
+	ts.prevHave, ts.have = ts.have, next
+	ts.inflight, ts.inflightRec = out, rec
+	return true
+}
+
+// sotwResponse is a SotW response built from shared, already encoded
+// resources. The server sets the nonce on out, so out is never shared.
+type sotwResponse struct {
+	req      *discoveryv3.DiscoveryRequest
+	out      *discoveryv3.DiscoveryResponse
+	returned map[string]string // handed to the server, which may mutate it
+}
+
+var _ cachev3.Response = (*sotwResponse)(nil)
+
+func (r *sotwResponse) GetDiscoveryResponse() (*discoveryv3.DiscoveryResponse, error) {
+	return r.out, nil
+}
+func (r *sotwResponse) GetRequest() *discoveryv3.DiscoveryRequest { return r.req }
+func (r *sotwResponse) GetVersion() (string, error)               { return r.out.GetVersionInfo(), nil }
+func (r *sotwResponse) GetResponseVersion() string                { return r.out.GetVersionInfo() }
+func (r *sotwResponse) GetReturnedResources() map[string]string   { return r.returned }
+func (r *sotwResponse) GetContext() context.Context               { return context.Background() }
+
+// deltaResponse is a delta response built from shared encoded resources.
+type deltaResponse struct {
+	req  *discoveryv3.DeltaDiscoveryRequest
+	out  *discoveryv3.DeltaDiscoveryResponse
+	next map[string]string
+}
+
+var _ cachev3.DeltaResponse = (*deltaResponse)(nil)
+
+func (r *deltaResponse) GetDeltaDiscoveryResponse() (*discoveryv3.DeltaDiscoveryResponse, error) {
+	return r.out, nil
+}
+func (r *deltaResponse) GetDeltaRequest() *discoveryv3.DeltaDiscoveryRequest { return r.req }
+func (r *deltaResponse) GetSystemVersion() (string, error) {
+	return r.out.GetSystemVersionInfo(), nil
+}
+
+func (r *deltaResponse) GetResponseVersion() string              { return r.out.GetSystemVersionInfo() }
+func (r *deltaResponse) GetNextVersionMap() map[string]string    { return r.next }
+func (r *deltaResponse) GetReturnedResources() map[string]string { return r.next }
+func (r *deltaResponse) GetContext() context.Context             { return context.Background() }
