@@ -102,7 +102,9 @@ var listening = regexp.MustCompile(`admin API listening on (http://[0-9.:\[\]]+)
 func startServer(t *testing.T, args ...string) *server {
 	t.Helper()
 	s := &server{t: t, logs: &lockedBuffer{}, done: make(chan struct{})}
-	s.cmd = exec.Command(bin, append([]string{"serve"}, args...)...)
+	// Every server gets its own ephemeral xDS port: tests run in parallel
+	// and must never depend on the default 18000 being free.
+	s.cmd = exec.Command(bin, append([]string{"serve", "--xds-address", "127.0.0.1:0"}, args...)...)
 	s.cmd.Env = childEnv()
 	stderr, err := s.cmd.StderrPipe()
 	if err != nil {

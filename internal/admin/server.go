@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"tollgate.dev/tollgate/internal/store"
+	"tollgate.dev/tollgate/internal/translate"
 )
 
 // DefaultMaxBodyBytes caps a request body. Larger bodies get 413 before
@@ -35,6 +36,12 @@ type Options struct {
 	Ready func() bool
 	// MaxBodyBytes overrides DefaultMaxBodyBytes when positive.
 	MaxBodyBytes int64
+	// Fleet, when set, reports connected proxies (/v1/nodes, gateway and
+	// object status).
+	Fleet Fleet
+	// Translation, when set, returns the configuration currently served
+	// (definition status, /v1/gateways/{name}/config).
+	Translation func() *translate.Output
 }
 
 // Server is the admin API. It implements http.Handler.
@@ -124,6 +131,21 @@ func (s *Server) routes() []route {
 			http.MethodGet:    {handler: s.get, reply: "Object", summary: "Read one object (write-only fields omitted)."},
 			http.MethodPut:    {handler: s.put, write: true, body: "Object", reply: "Object", query: []string{"dryRun"}, summary: "Create or replace one object."},
 			http.MethodDelete: {handler: s.delete, write: true, reply: "ApplyResult", query: []string{"dryRun"}, summary: "Delete one object unless it is still referenced."},
+		}},
+		{pattern: "/v1/{kind}/{name}/status", name: "objectStatus", methods: map[string]operation{
+			http.MethodGet: {
+				handler: s.objectStatus, reply: "ObjectStatus",
+				summary: "How translation judged a definition, how many proxies run it, and which proxies reject it (with Envoy's message).",
+			},
+		}},
+		{pattern: "/v1/gateways/{name}/status", name: "gatewayStatus", methods: map[string]operation{
+			http.MethodGet: {handler: s.gatewayStatus, reply: "GatewayStatus", summary: "A gateway's served versions and its connected proxies: sent, ACKed, NACKed."},
+		}},
+		{pattern: "/v1/gateways/{name}/config", name: "gatewayConfig", methods: map[string]operation{
+			http.MethodGet: {handler: s.gatewayConfig, reply: "GatewayConfig", summary: "The Envoy resources served to a gateway, like a config dump (key material redacted)."},
+		}},
+		{pattern: "/v1/nodes", name: "nodes", methods: map[string]operation{
+			http.MethodGet: {handler: s.nodes, reply: "Nodes", summary: "Every connected proxy: node id, gateway, versions sent and ACKed, last NACK."},
 		}},
 		{pattern: "/healthz", name: "healthz", methods: map[string]operation{
 			http.MethodGet: {handler: s.healthz, reply: "Health", summary: "Liveness: the process serves requests."},

@@ -118,8 +118,8 @@ func KindOf(o Object) Kind {
 
 // Key identifies an object: its kind and name.
 type Key struct {
-	Kind Kind
-	Name string
+	Kind Kind   `json:"kind"`
+	Name string `json:"name"`
 }
 
 // String renders the key as "Kind/name", the form used in messages.

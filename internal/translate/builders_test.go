@@ -161,9 +161,11 @@ func TestBuildLoadAssignment(t *testing.T) {
 		{Endpoints: []ir.Endpoint{{Address: "10.0.0.1", Port: 80, Weight: 1}}},
 		{Region: "r", Zone: "z", Endpoints: []ir.Endpoint{{Address: "10.0.0.2", Port: 80, Weight: 5}}},
 	}}
+	// Every group has a Locality (empty when none is given) and a weight:
+	// grpc-go rejects or drops groups without them.
 	want := &endpointv3.ClusterLoadAssignment{ClusterName: "svc/a", Endpoints: []*endpointv3.LocalityLbEndpoints{
-		{LbEndpoints: []*endpointv3.LbEndpoint{lbEndpoint("10.0.0.1", 80, 1)}},
-		{Locality: &corev3.Locality{Region: "r", Zone: "z"}, LbEndpoints: []*endpointv3.LbEndpoint{lbEndpoint("10.0.0.2", 80, 5)}},
+		{Locality: &corev3.Locality{}, LbEndpoints: []*endpointv3.LbEndpoint{lbEndpoint("10.0.0.1", 80, 1)}, LoadBalancingWeight: wrapperspb.UInt32(1)},
+		{Locality: &corev3.Locality{Region: "r", Zone: "z"}, LbEndpoints: []*endpointv3.LbEndpoint{lbEndpoint("10.0.0.2", 80, 5)}, LoadBalancingWeight: wrapperspb.UInt32(5)},
 	}}
 	got := buildLoadAssignment(in)
 	require.NoError(t, got.ValidateAll())

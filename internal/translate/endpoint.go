@@ -14,13 +14,18 @@ import (
 func buildLoadAssignment(c *ir.Cluster) *endpointv3.ClusterLoadAssignment {
 	out := &endpointv3.ClusterLoadAssignment{ClusterName: c.Name}
 	for _, l := range c.Localities {
-		group := &endpointv3.LocalityLbEndpoints{}
-		if l.Region != "" || l.Zone != "" || l.SubZone != "" {
-			group.Locality = &corev3.Locality{Region: l.Region, Zone: l.Zone, SubZone: l.SubZone}
-		}
+		// Always a Locality, empty when none is given: grpc-go NACKs an EDS
+		// response with "a locality without ID" otherwise.
+		group := &endpointv3.LocalityLbEndpoints{Locality: &corev3.Locality{Region: l.Region, Zone: l.Zone, SubZone: l.SubZone}}
+		var total uint32
 		for _, e := range l.Endpoints {
 			group.LbEndpoints = append(group.LbEndpoints, lbEndpoint(e.Address, e.Port, e.Weight))
+			total += max(e.Weight, 1)
 		}
+		// The locality weight is the sum of its endpoints' weights. Envoy
+		// uses it only with locality-weighted balancing, but grpc-go drops a
+		// locality without one ("no targets to pick from").
+		group.LoadBalancingWeight = wrapperspb.UInt32(total)
 		out.Endpoints = append(out.Endpoints, group)
 	}
 	return out

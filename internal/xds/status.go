@@ -26,20 +26,24 @@ const (
 // NodeStatus is one connected proxy (one ADS stream).
 type NodeStatus struct {
 	// NodeID is node.id from the proxy's first request.
-	NodeID string
+	NodeID string `json:"nodeId"`
 	// Gateway is node.cluster from the proxy's first request.
-	Gateway string
+	Gateway string `json:"gateway"`
 	// Stream identifies the stream among those of its protocol (IDs of SotW
 	// and delta streams overlap).
-	Stream int64
+	Stream int64 `json:"stream"`
 	// Delta is true for incremental xDS streams.
-	Delta bool
+	Delta bool `json:"delta"`
 	// ConnectedSince is when the stream opened.
-	ConnectedSince time.Time
+	ConnectedSince time.Time `json:"connectedSince"`
 	// State says whether the proxy is being served.
-	State NodeState
+	State NodeState `json:"state"`
 	// Types has one entry per resource type URL the proxy asked for.
-	Types map[string]TypeStatus
+	Types map[string]TypeStatus `json:"types"`
+	// InSync is true when the proxy holds, and has ACKed, exactly the
+	// current version of every resource it subscribes to: it runs the
+	// latest configuration ("Programmed").
+	InSync bool `json:"inSync"`
 }
 
 // TypeStatus is what one proxy was sent and accepted of one type.
@@ -47,58 +51,60 @@ type TypeStatus struct {
 	// SentVersion is the version of the last response sent: SotW
 	// version_info, or for delta a hash of the full set the proxy then holds
 	// (both are the same function of the proxy's resources).
-	SentVersion string
+	SentVersion string `json:"sentVersion"`
 	// SentNonce is the nonce of that response.
-	SentNonce string
+	SentNonce string `json:"sentNonce"`
 	// AckedVersion is the version of the last response the proxy accepted.
-	AckedVersion string
+	AckedVersion string `json:"ackedVersion"`
 	// NACKed is true while the latest answered response was rejected.
-	NACKed bool
+	NACKed bool `json:"nacked"`
 	// LastNACK is the most recent rejection, kept after later ACKs.
-	LastNACK *NACK
+	LastNACK *NACK `json:"lastNack,omitempty"`
 }
 
 // NACK is one rejected response.
 type NACK struct {
 	// At is when the rejection arrived.
-	At time.Time
+	At time.Time `json:"at"`
 	// Nonce and Version identify the rejected response.
-	Nonce, Version string
+	Nonce   string `json:"nonce"`
+	Version string `json:"version"`
 	// Message is the proxy's error_detail message.
-	Message string
+	Message string `json:"message"`
 	// Resources are the names of the blamed resources.
-	Resources []string
+	Resources []string `json:"resources"`
 	// Sources are the definitions those resources were built from.
-	Sources []model.Key
+	Sources []model.Key `json:"sources"`
 }
 
 // GatewayStatus is a gateway's served configuration and its proxies.
 type GatewayStatus struct {
 	// Name is the gateway's name.
-	Name string
+	Name string `json:"name"`
 	// Known is false when the control plane serves no such gateway.
-	Known bool
+	Known bool `json:"known"`
 	// Versions is the content version of each type for the whole gateway
 	// (equal to what a wildcard SotW proxy is sent).
-	Versions map[string]string
+	Versions map[string]string `json:"versions"`
 	// Nodes are the connected proxies presenting this gateway.
-	Nodes []NodeStatus
+	Nodes []NodeStatus `json:"nodes"`
 }
 
 // ProxyProblem is one proxy currently rejecting resources built from a
 // definition.
 type ProxyProblem struct {
 	// NodeID and Gateway identify the proxy.
-	NodeID, Gateway string
+	NodeID  string `json:"nodeId"`
+	Gateway string `json:"gateway"`
 	// TypeURL is the rejected resources' type.
-	TypeURL string
+	TypeURL string `json:"typeUrl"`
 	// Version is the rejected response's version.
-	Version string
+	Version string `json:"version"`
 	// Message is the proxy's error_detail message.
-	Message string
+	Message string `json:"message"`
 	// Resources are the blamed resources of the rejected response (built
 	// from this definition and possibly others).
-	Resources []string
+	Resources []string `json:"resources"`
 }
 
 // nodes snapshots every stream's status, sorted by node then stream.
@@ -135,14 +141,39 @@ func (c *cache) nodeStatus(st *streamState) NodeStatus {
 	case c.gateways[st.gateway] == nil:
 		ns.State = NodeUnknownGateway
 	}
+	g := c.gateways[st.gateway]
+	ns.InSync = ns.State == NodeServing && len(st.types) > 0
 	for t, ts := range st.types {
-		ts := TypeStatus{
+		ns.Types[t] = TypeStatus{
 			SentVersion: ts.sent.version, SentNonce: ts.sent.nonce,
 			AckedVersion: ts.acked, NACKed: ts.nacked, LastNACK: copyNACK(ts.lastNACK),
 		}
-		ns.Types[t] = ts
+		if ns.InSync && !typeInSync(g, t, ts) {
+			ns.InSync = false
+		}
 	}
 	return ns
+}
+
+// typeInSync reports whether a stream's proxy has ACKed exactly what g
+// currently serves for the names it subscribes to (all of them for a
+// wildcard subscription).
+func typeInSync(g *gatewayState, typeURL string, ts *typeState) bool {
+	if g == nil || !ts.synced || !ts.answered || ts.nacked || ts.acked != ts.sent.version {
+		return false
+	}
+	current := g.resources[typeURL]
+	want := 0
+	for name, e := range current {
+		if _, sub := ts.subscribed[name]; !ts.wildcard && !sub {
+			continue
+		}
+		want++
+		if have := ts.have[name]; have == nil || have.version != e.version {
+			return false
+		}
+	}
+	return len(ts.have) == want
 }
 
 func copyNACK(n *NACK) *NACK {
