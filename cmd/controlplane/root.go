@@ -86,6 +86,7 @@ func newRootCmd(e env) *cobra.Command {
 		newValidateCmd(e),
 		newTranslateCmd(e),
 		newBootstrapCmd(e),
+		newStatusCmd(e),
 		newVersionCmd(e),
 	)
 	return root

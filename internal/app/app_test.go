@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -51,21 +52,32 @@ func startBackend(t *testing.T, name string) (host string, port int) {
 // startApp runs the whole control plane in-process on ephemeral ports.
 func startApp(t *testing.T, dataDir string) *App {
 	t.Helper()
+	a, stop := startAppOn(t, dataDir, "127.0.0.1:0")
+	t.Cleanup(stop)
+	return a
+}
+
+// startAppOn runs the control plane with its xDS server on xdsAddr; stop
+// shuts it down and checks it stopped cleanly (it may be called twice).
+func startAppOn(t *testing.T, dataDir, xdsAddr string) (*App, func()) {
+	t.Helper()
 	cfg, err := config.Defaults()
 	require.NoError(t, err)
 	cfg.DataDir = dataDir
 	cfg.Admin.Address = "127.0.0.1:0"
-	cfg.XDS.Address = "127.0.0.1:0"
+	cfg.XDS.Address = xdsAddr
 	ctx, cancel := context.WithCancel(context.Background())
 	a, err := Start(ctx, cfg, slog.New(slog.DiscardHandler))
 	require.NoError(t, err)
 	done := make(chan error, 1)
 	go func() { done <- a.Wait(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		require.NoError(t, <-done)
-	})
-	return a
+	var once sync.Once
+	return a, func() {
+		once.Do(func() {
+			cancel()
+			require.NoError(t, <-done)
+		})
+	}
 }
 
 func send(t *testing.T, method, url, body string) []byte {

@@ -144,10 +144,16 @@ func (c *cache) nodeStatus(st *streamState) NodeStatus {
 	g := c.gateways[st.gateway]
 	ns.InSync = ns.State == NodeServing && len(st.types) > 0
 	for t, ts := range st.types {
-		ns.Types[t] = TypeStatus{
+		tstat := TypeStatus{
 			SentVersion: ts.sent.version, SentNonce: ts.sent.nonce,
 			AckedVersion: ts.acked, NACKed: ts.nacked, LastNACK: copyNACK(ts.lastNACK),
 		}
+		if provenHolding(ts) {
+			// A reconnecting proxy showed it already holds this version, so
+			// nothing was sent on this stream: that counts as its ACK.
+			tstat.AckedVersion = versionOf(ts.have)
+		}
+		ns.Types[t] = tstat
 		if ns.InSync && !typeInSync(g, t, ts) {
 			ns.InSync = false
 		}
@@ -155,11 +161,19 @@ func (c *cache) nodeStatus(st *streamState) NodeStatus {
 	return ns
 }
 
+// provenHolding reports whether the proxy proved what it holds of a type
+// when it reconnected (SotW version_info or delta initial_resource_versions
+// matching the served state) and was therefore sent nothing on this stream.
+func provenHolding(ts *typeState) bool { return ts.synced && ts.sent.nonce == "" }
+
 // typeInSync reports whether a stream's proxy has ACKed exactly what g
 // currently serves for the names it subscribes to (all of them for a
 // wildcard subscription).
 func typeInSync(g *gatewayState, typeURL string, ts *typeState) bool {
-	if g == nil || !ts.synced || !ts.answered || ts.nacked || ts.acked != ts.sent.version {
+	if g == nil || !ts.synced {
+		return false
+	}
+	if !provenHolding(ts) && (!ts.answered || ts.nacked || ts.acked != ts.sent.version) {
 		return false
 	}
 	current := g.resources[typeURL]
