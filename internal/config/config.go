@@ -48,7 +48,7 @@ type Admin struct {
 
 // XDS is the xDS server's settings.
 type XDS struct {
-	// Address is host:port reserved for ADS.
+	// Address is the host:port the ADS server listens on.
 	Address string `mapstructure:"address"`
 }
 
@@ -80,7 +80,7 @@ var settings = []setting{
 	{key: "configDir", env: "CONTROLPLANE_CONFIG_DIR", flag: "config-dir", usage: "directory of definition files to serve in local/declarative mode (the admin API becomes read-only)"},
 	{key: "admin.address", env: "CONTROLPLANE_ADMIN_ADDRESS", flag: "admin-address", usage: "host:port of the admin API (port 0 picks a free port)"},
 	{key: "admin.maxBodyBytes", env: "CONTROLPLANE_MAX_BODY_BYTES", flag: "max-body-bytes", usage: "largest admin API request body, in bytes", isInt: true},
-	{key: "xds.address", env: "CONTROLPLANE_XDS_ADDRESS", flag: "xds-address", usage: "host:port reserved for the xDS server"},
+	{key: "xds.address", env: "CONTROLPLANE_XDS_ADDRESS", flag: "xds-address", usage: "host:port of the xDS (ADS) server"},
 	{key: "log.level", env: "CONTROLPLANE_LOG_LEVEL", flag: "log-level", usage: "log level: debug, info, warn or error"},
 	{key: "log.format", env: "CONTROLPLANE_LOG_FORMAT", flag: "log-format", usage: "log format: text or json"},
 }
