@@ -21,7 +21,7 @@ var layers = map[string][]string{
 	"internal/admin":        {"internal/xds", "internal/translate", "internal/store", "internal/model", "proto/tollgate/v1"},
 	"internal/reconcile":    {"internal/translate", "internal/store", "internal/model", "proto/tollgate/v1"},
 	"internal/localdir":     {"internal/store", "internal/model", "proto/tollgate/v1"},
-	"internal/client":       {"internal/xds", "internal/store", "internal/model", "proto/tollgate/v1"},
+	"internal/client":       {"internal/admin", "internal/xds", "internal/store", "internal/model", "proto/tollgate/v1"},
 	"internal/config":       {},
 	"internal/app":          {"internal/admin", "internal/bootstrap", "internal/config", "internal/localdir", "internal/reconcile", "internal/store", "internal/translate", "internal/xds", "internal/model", "proto/tollgate/v1"},
 	"internal/bootstrap":    {"internal/model", "proto/tollgate/v1"},

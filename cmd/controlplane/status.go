@@ -10,7 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"tollgate.dev/tollgate/internal/client"
+	"tollgate.dev/tollgate/internal/admin"
 	"tollgate.dev/tollgate/internal/model"
 	"tollgate.dev/tollgate/internal/xds"
 )
@@ -100,7 +100,7 @@ func lastRejection(n xds.NodeStatus) string {
 }
 
 // printObjectStatus renders one definition's status.
-func printObjectStatus(w io.Writer, st client.ObjectStatus) {
+func printObjectStatus(w io.Writer, st admin.ObjectStatus) {
 	verdict := "Accepted"
 	if !st.Accepted {
 		verdict = "Rejected"

@@ -112,8 +112,9 @@ func (s *Server) gatewayConfig(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// objectStatusBody is the answer of GET /v1/{kind}/{name}/status.
-type objectStatusBody struct {
+// ObjectStatus is the answer of GET /v1/{kind}/{name}/status; the CLI
+// decodes the same type.
+type ObjectStatus struct {
 	Kind     model.Kind       `json:"kind"`
 	Name     string           `json:"name"`
 	Revision uint64           `json:"revision"`
@@ -122,13 +123,14 @@ type objectStatusBody struct {
 	Warnings model.Violations `json:"warnings,omitempty"`
 	// Programmed counts the connected proxies of the gateways this
 	// definition reaches, and how many of them run the latest configuration.
-	Programmed programmed `json:"programmed"`
+	Programmed Programmed `json:"programmed"`
 	// Rejections are proxies currently NACKing resources built from it,
 	// with Envoy's own message.
 	Rejections []xds.ProxyProblem `json:"rejections,omitempty"`
 }
 
-type programmed struct {
+// Programmed counts the proxies running a definition's latest version.
+type Programmed struct {
 	Proxies  int      `json:"proxies"`
 	InSync   int      `json:"inSync"`
 	Gateways []string `json:"gateways"`
@@ -147,7 +149,7 @@ func (s *Server) objectStatus(w http.ResponseWriter, r *http.Request) error {
 	if out == nil {
 		return newError(http.StatusServiceUnavailable, ReasonNotReady, "no translation has run yet")
 	}
-	b := objectStatusBody{Kind: key.Kind, Name: key.Name, Revision: out.Revision, Programmed: programmed{Gateways: []string{}}}
+	b := ObjectStatus{Kind: key.Kind, Name: key.Name, Revision: out.Revision, Programmed: Programmed{Gateways: []string{}}}
 	if st := out.Status[key]; st != nil {
 		b.Accepted, b.Problems, b.Warnings = st.Accepted, st.Problems, st.Warnings
 	}

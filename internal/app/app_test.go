@@ -49,6 +49,32 @@ func startBackend(t *testing.T, name string) (host string, port int) {
 	return h, port
 }
 
+// startBackends starts backends a, b and c.
+func startBackends(t *testing.T) (hosts map[string]string, ports map[string]int) {
+	t.Helper()
+	hosts, ports = map[string]string{}, map[string]int{}
+	for _, n := range []string{"a", "b", "c"} {
+		hosts[n], ports[n] = startBackend(t, n)
+	}
+	return hosts, ports
+}
+
+// dialEcho is a grpc-go client of xds:///echo.test configured only by the
+// control plane at xdsAddr, bootstrapped with what `controlplane bootstrap
+// --grpc` generates.
+func dialEcho(t *testing.T, xdsAddr string) testgrpc.TestServiceClient {
+	t.Helper()
+	bs, err := bootstrap.GRPC(bootstrap.Options{Gateway: "grpc-clients", NodeID: "client-1", XDSAddress: xdsAddr})
+	require.NoError(t, err)
+	resolver, err := grpcxds.NewXDSResolverWithConfigForTesting(bs)
+	require.NoError(t, err)
+	conn, err := grpc.NewClient("xds:///echo.test", grpc.WithResolvers(resolver),
+		grpc.WithTransportCredentials(insecure.NewCredentials()))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = conn.Close() })
+	return testgrpc.NewTestServiceClient(conn)
+}
+
 // startApp runs the whole control plane in-process on ephemeral ports.
 func startApp(t *testing.T, dataDir string) *App {
 	t.Helper()
@@ -140,23 +166,12 @@ func share(ctx context.Context, t *testing.T, c testgrpc.TestServiceClient, n in
 // over ADS, and grpc-go's own xDS client — bootstrapped with the JSON our
 // bootstrap command generates — sends real RPCs where they say.
 func TestProxylessTrafficThroughTheWholeStack(t *testing.T) {
-	hosts, ports := map[string]string{}, map[string]int{}
-	for _, n := range []string{"a", "b", "c"} {
-		hosts[n], ports[n] = startBackend(t, n)
-	}
+	hosts, ports := startBackends(t)
 	a := startApp(t, filepath.Join(t.TempDir(), "data"))
 	send(t, http.MethodPost, a.AdminURL()+"/v1/apply", definitions(hosts, ports)+"---\n"+
 		echoAPI("[{service: echo-a, weight: 90}, {service: echo-b, weight: 10}]"))
 
-	bs, err := bootstrap.GRPC(bootstrap.Options{Gateway: "grpc-clients", NodeID: "client-1", XDSAddress: a.XDSAddress()})
-	require.NoError(t, err)
-	resolver, err := grpcxds.NewXDSResolverWithConfigForTesting(bs)
-	require.NoError(t, err)
-	conn, err := grpc.NewClient("xds:///echo.test", grpc.WithResolvers(resolver),
-		grpc.WithTransportCredentials(insecure.NewCredentials()))
-	require.NoError(t, err)
-	defer conn.Close()
-	client := testgrpc.NewTestServiceClient(conn)
+	client := dialEcho(t, a.XDSAddress())
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 

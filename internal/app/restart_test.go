@@ -10,12 +10,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
-	testgrpc "google.golang.org/grpc/interop/grpc_testing"
-	grpcxds "google.golang.org/grpc/xds"
 
-	"tollgate.dev/tollgate/internal/bootstrap"
 	"tollgate.dev/tollgate/internal/model"
 	"tollgate.dev/tollgate/internal/store"
 	"tollgate.dev/tollgate/internal/xds"
@@ -26,10 +21,7 @@ import (
 // control plane was down reaches the client when it reconnects, and the
 // types that did not change keep their versions (no spurious push).
 func TestRestartWithClientConnected(t *testing.T) {
-	hosts, ports := map[string]string{}, map[string]int{}
-	for _, n := range []string{"a", "b", "c"} {
-		hosts[n], ports[n] = startBackend(t, n)
-	}
+	hosts, ports := startBackends(t)
 	data := filepath.Join(t.TempDir(), "data")
 	xdsAddr := freeAddress(t)
 	a, stop := startAppOn(t, data, xdsAddr)
@@ -37,15 +29,7 @@ func TestRestartWithClientConnected(t *testing.T) {
 	send(t, http.MethodPost, a.AdminURL()+"/v1/apply", definitions(hosts, ports)+"---\n"+
 		echoAPI("[{service: echo-a, weight: 50}, {service: echo-b, weight: 50}]"))
 
-	bs, err := bootstrap.GRPC(bootstrap.Options{Gateway: "grpc-clients", NodeID: "client-1", XDSAddress: xdsAddr})
-	require.NoError(t, err)
-	resolver, err := grpcxds.NewXDSResolverWithConfigForTesting(bs)
-	require.NoError(t, err)
-	conn, err := grpc.NewClient("xds:///echo.test", grpc.WithResolvers(resolver),
-		grpc.WithTransportCredentials(insecure.NewCredentials()))
-	require.NoError(t, err)
-	defer conn.Close()
-	client := testgrpc.NewTestServiceClient(conn)
+	client := dialEcho(t, xdsAddr)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	got := share(ctx, t, client, 100)

@@ -14,6 +14,7 @@ import (
 
 	"google.golang.org/protobuf/encoding/protojson"
 
+	"tollgate.dev/tollgate/internal/admin"
 	"tollgate.dev/tollgate/internal/model"
 	"tollgate.dev/tollgate/internal/store"
 	"tollgate.dev/tollgate/internal/xds"
@@ -213,29 +214,9 @@ func (c *Client) Nodes(ctx context.Context) ([]xds.NodeStatus, error) {
 	return body.Nodes, err
 }
 
-// ObjectStatus is how one definition is translated and served
-// (GET /v1/{kind}/{name}/status).
-type ObjectStatus struct {
-	Kind       model.Kind         `json:"kind"`
-	Name       string             `json:"name"`
-	Revision   uint64             `json:"revision"`
-	Accepted   bool               `json:"accepted"`
-	Problems   model.Violations   `json:"problems"`
-	Warnings   model.Violations   `json:"warnings"`
-	Programmed Programmed         `json:"programmed"`
-	Rejections []xds.ProxyProblem `json:"rejections"`
-}
-
-// Programmed counts the proxies running a definition's latest version.
-type Programmed struct {
-	Proxies  int      `json:"proxies"`
-	InSync   int      `json:"inSync"`
-	Gateways []string `json:"gateways"`
-}
-
 // ObjectStatus reads one definition's status.
-func (c *Client) ObjectStatus(ctx context.Context, kind model.Kind, name string) (ObjectStatus, error) {
-	var s ObjectStatus
+func (c *Client) ObjectStatus(ctx context.Context, kind model.Kind, name string) (admin.ObjectStatus, error) {
+	var s admin.ObjectStatus
 	err := c.do(ctx, http.MethodGet, objectPath(kind, name)+"/status", nil, nil, nil, &s)
 	return s, err
 }
