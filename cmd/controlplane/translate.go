@@ -20,11 +20,6 @@ import (
 	"tollgate.dev/tollgate/internal/translate"
 )
 
-// redactedKey replaces private keys in printed secrets: the command shows
-// what Envoy receives, not key material that would end up in a terminal
-// scrollback or a CI log.
-const redactedKey = "<redacted>"
-
 // gatewayDoc is what translate prints for one gateway, in this field
 // order.
 type gatewayDoc struct {
@@ -161,18 +156,14 @@ func renderGateways(out *translate.Output, only string) ([]*gatewayDoc, error) {
 }
 
 func protoValue(r translate.Resource) (any, error) {
-	js, err := protojson.Marshal(r.Message)
+	// Envoy's own field names (snake_case), as in its docs and config dumps.
+	js, err := protojson.MarshalOptions{UseProtoNames: true}.Marshal(translate.Redact(r.Message))
 	if err != nil {
 		return nil, fmt.Errorf("render %q: %w", r.Name, err)
 	}
 	var v map[string]any
 	if err := json.Unmarshal(js, &v); err != nil {
 		return nil, fmt.Errorf("render %q: %w", r.Name, err)
-	}
-	if cert, ok := v["tlsCertificate"].(map[string]any); ok {
-		if _, has := cert["privateKey"]; has {
-			cert["privateKey"] = map[string]any{"inlineString": redactedKey}
-		}
 	}
 	return v, nil
 }

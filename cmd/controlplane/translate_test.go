@@ -8,7 +8,9 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
 	"go.yaml.in/yaml/v3"
+	"tollgate.dev/tollgate/internal/translate"
 )
 
 func TestTranslateCommand(t *testing.T) {
@@ -30,7 +32,7 @@ func TestTranslateCommand(t *testing.T) {
 		}
 		require.Equal(t, []string{"egress-b", "ingress-a"}, names)
 		require.NotContains(t, r.stdout, "PRIVATE KEY", "private keys are redacted")
-		require.Contains(t, r.stdout, redactedKey)
+		require.Contains(t, r.stdout, translate.Redacted)
 		// The policy is stored but not enforced, and says so.
 		require.Contains(t, r.stderr, "Policy/orders-from-network-b: accepted")
 		require.Contains(t, r.stderr, "policy translation is not implemented yet")

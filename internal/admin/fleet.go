@@ -100,7 +100,7 @@ func (s *Server) gatewayConfig(w http.ResponseWriter, r *http.Request) error {
 	res := map[string][]json.RawMessage{}
 	for _, t := range types {
 		for _, rs := range g.Resources[t] {
-			b, err := protojson.MarshalOptions{UseProtoNames: true}.Marshal(redactEnvoy(rs.Message))
+			b, err := protojson.MarshalOptions{UseProtoNames: true}.Marshal(translate.Redact(rs.Message))
 			if err != nil {
 				return err
 			}

@@ -67,7 +67,7 @@ var typeFiles = []struct{ typ, suffix string }{
 func renderResources(rs []Resource) ([]byte, error) {
 	list := make([]any, 0, len(rs))
 	for _, r := range rs {
-		js, err := protojson.Marshal(r.Message)
+		js, err := protojson.MarshalOptions{UseProtoNames: true}.Marshal(r.Message)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", r.Name, err)
 		}

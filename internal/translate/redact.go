@@ -1,4 +1,4 @@
-package admin
+package translate
 
 import (
 	"google.golang.org/protobuf/proto"
@@ -8,20 +8,22 @@ import (
 
 // secretFields are the Envoy field names that carry key material: a TLS
 // private key or its password, session ticket keys, a generic secret, and
-// the credentials of auth filters (API keys, basic-auth users). The config
-// view replaces them, wherever they appear (inside typed_config too), so
-// the admin API never returns a write-only value even in Envoy form.
+// the credentials of auth filters (API keys, basic-auth users). Redact
+// replaces them wherever they appear (inside typed_config too), so no view
+// of the generated configuration (admin config dump, `controlplane
+// translate`) shows a write-only value even in Envoy form.
 var secretFields = map[protoreflect.Name]bool{
 	"private_key": true, "password": true, "session_ticket_keys": true,
 	"secret": true, "credentials": true, "users": true,
 }
 
-// redacted replaces a removed value in the config view.
-const redacted = "[redacted]"
+// Redacted replaces a removed value.
+const Redacted = "[redacted]"
 
-// redactEnvoy returns a copy of m with every secretFields field cleared and
-// marked, walking nested messages, lists, maps and Any values.
-func redactEnvoy(m proto.Message) proto.Message {
+// Redact returns a copy of an Envoy resource with every secretFields field
+// cleared and marked, walking nested messages, lists, maps and Any values.
+// The resource served to proxies is never changed.
+func Redact(m proto.Message) proto.Message {
 	c := proto.Clone(m)
 	redactMessage(c.ProtoReflect())
 	return c
@@ -57,14 +59,14 @@ func redactMessage(m protoreflect.Message) {
 }
 
 // markRedacted sets a cleared DataSource-like field to inline_string
-// "[redacted]" so a reader sees that a value exists but is withheld.
+// Redacted so a reader sees that a value exists but is withheld.
 func markRedacted(m protoreflect.Message, fd protoreflect.FieldDescriptor) {
 	if fd.IsList() || fd.IsMap() || fd.Kind() != protoreflect.MessageKind {
 		return
 	}
 	inner := m.NewField(fd).Message()
 	if s := inner.Descriptor().Fields().ByName("inline_string"); s != nil && s.Kind() == protoreflect.StringKind {
-		inner.Set(s, protoreflect.ValueOfString(redacted))
+		inner.Set(s, protoreflect.ValueOfString(Redacted))
 		m.Set(fd, protoreflect.ValueOfMessage(inner))
 	}
 }
