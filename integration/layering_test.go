@@ -18,6 +18,7 @@ var layers = map[string][]string{
 	"internal/translate/ir": {},
 	"internal/translate":    {"internal/translate/ir", "internal/store", "internal/model", "proto/tollgate/v1"},
 	"internal/xds":          {"internal/translate", "internal/translate/ir", "internal/store", "internal/model", "proto/tollgate/v1"},
+	"internal/xdsclient":    {},
 	"internal/admin":        {"internal/xds", "internal/translate", "internal/store", "internal/model", "proto/tollgate/v1"},
 	"internal/reconcile":    {"internal/translate", "internal/store", "internal/model", "proto/tollgate/v1"},
 	"internal/localdir":     {"internal/store", "internal/model", "proto/tollgate/v1"},

@@ -1,4 +1,4 @@
-package xds
+package xds_test
 
 import (
 	"net"
@@ -22,11 +22,12 @@ import (
 
 	"tollgate.dev/tollgate/internal/model"
 	"tollgate.dev/tollgate/internal/translate"
+	"tollgate.dev/tollgate/internal/xds"
 )
 
 // startServer serves s on 127.0.0.1:0 and returns its address and a stop
 // function (also run at cleanup).
-func startServer(t *testing.T, s *Server) (string, func()) {
+func startServer(t *testing.T, s *xds.Server) (string, func()) {
 	t.Helper()
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
@@ -126,18 +127,34 @@ func hcm(t testing.TB, routeName string) *hcmv3.HttpConnectionManager {
 	}
 }
 
-// socketListener is an Envoy listener on a port whose HCM uses routeName.
+// socketListener is an Envoy listener on a port whose HCM uses routeName,
+// serving TLS with secret "s1".
 func socketListener(t testing.TB, name, routeName string, port uint32) translate.Resource {
 	return translate.Resource{Name: name, Sources: []model.Key{{Kind: model.KindGateway, Name: "gw"}}, Message: &listenerv3.Listener{
 		Name: name,
 		Address: &corev3.Address{Address: &corev3.Address_SocketAddress{SocketAddress: &corev3.SocketAddress{
 			Address: "0.0.0.0", PortSpecifier: &corev3.SocketAddress_PortValue{PortValue: port},
 		}}},
-		FilterChains: []*listenerv3.FilterChain{{Filters: []*listenerv3.Filter{{
-			Name:       "envoy.filters.network.http_connection_manager",
-			ConfigType: &listenerv3.Filter_TypedConfig{TypedConfig: mustAny(t, hcm(t, routeName))},
-		}}}},
+		FilterChains: []*listenerv3.FilterChain{{
+			Filters: []*listenerv3.Filter{{
+				Name:       "envoy.filters.network.http_connection_manager",
+				ConfigType: &listenerv3.Filter_TypedConfig{TypedConfig: mustAny(t, hcm(t, routeName))},
+			}},
+			TransportSocket: tlsSocket(t, "s1"),
+		}},
 	}}
+}
+
+// tlsSocket terminates TLS with the certificate secret named secret, which
+// the proxy takes from SDS over ADS.
+func tlsSocket(t testing.TB, secret string) *corev3.TransportSocket {
+	ctx := &tlsv3.DownstreamTlsContext{CommonTlsContext: &tlsv3.CommonTlsContext{
+		TlsCertificateSdsSecretConfigs: []*tlsv3.SdsSecretConfig{{Name: secret, SdsConfig: adsSource()}},
+	}}
+	return &corev3.TransportSocket{
+		Name:       "envoy.transport_sockets.tls",
+		ConfigType: &corev3.TransportSocket_TypedConfig{TypedConfig: mustAny(t, ctx)},
+	}
 }
 
 // apiListener is what grpc-go resolves for xds:///name.

@@ -1,4 +1,4 @@
-package xds
+package xds_test
 
 import (
 	"context"
@@ -15,6 +15,7 @@ import (
 	grpcxds "google.golang.org/grpc/xds"
 
 	"tollgate.dev/tollgate/internal/translate"
+	"tollgate.dev/tollgate/internal/xds"
 )
 
 // backend is a gRPC server that answers UnaryCall with its name.
@@ -66,7 +67,7 @@ func share(ctx context.Context, t *testing.T, c testgrpc.TestServiceClient, n in
 // real RPCs follow the weights we serve, and a weight change moves them.
 func TestGRPCProxyless(t *testing.T) {
 	addrA, addrB := startBackend(t, "a"), startBackend(t, "b")
-	s := NewServer(Options{})
+	s := xds.NewServer(xds.Options{})
 	xdsAddr, _ := startServer(t, s)
 	require.NoError(t, s.Update(outputOf(proxylessGateway(t, addrA, addrB, 90, 10))))
 
@@ -89,7 +90,7 @@ func TestGRPCProxyless(t *testing.T) {
 	require.GreaterOrEqual(t, got["a"], 150, "traffic share %v", got)
 	require.Positive(t, got["b"], "traffic share %v", got)
 
-	ns := waitNodes(t, s, "grpc-go ACKed every type", func(ns map[string]NodeStatus) bool {
+	ns := waitNodes(t, s, "grpc-go ACKed every type", func(ns map[string]xds.NodeStatus) bool {
 		return allAcked(ns["grpc-client"], resourcev3.ListenerType, resourcev3.RouteType,
 			resourcev3.ClusterType, resourcev3.EndpointType)
 	})
@@ -121,7 +122,7 @@ func TestGRPCProxyless(t *testing.T) {
 		}
 		require.True(t, time.Now().Before(deadline.Add(waitFor)), "traffic still reaches b: %v", got)
 	}
-	waitNodes(t, s, "grpc-go ACKed the removal", func(ns map[string]NodeStatus) bool {
+	waitNodes(t, s, "grpc-go ACKed the removal", func(ns map[string]xds.NodeStatus) bool {
 		n := ns["grpc-client"]
 		return allAcked(n, resourcev3.RouteType, resourcev3.ClusterType) && !n.Types[resourcev3.ClusterType].NACKed
 	})

@@ -1,4 +1,4 @@
-package xds
+package xds_test
 
 import (
 	"runtime"
@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"tollgate.dev/tollgate/internal/model"
+	"tollgate.dev/tollgate/internal/xds"
 )
 
 // TestOrderingWaitsForSlowType: while a proxy has not answered a CDS
@@ -19,28 +20,28 @@ import (
 func TestOrderingWaitsForSlowType(t *testing.T) {
 	for _, delta := range []bool{false, true} {
 		t.Run(map[bool]string{false: "sotw", true: "delta"}[delta], func(t *testing.T) {
-			s := NewServer(Options{})
+			s := xds.NewServer(xds.Options{})
 			addr, _ := startServer(t, s)
 			require.NoError(t, s.Update(outputOf(envoyGateway(t, "gw-a", weight{"c1", 100}))))
 			a := dialADS(t, addr, "a1", "gw-a", delta)
-			a.start()
-			a.pumpUntil("config", func() bool {
-				return len(a.has(resourcev3.RouteType)) == 1 && len(a.has(resourcev3.EndpointType)) == 1 &&
-					len(a.has(resourcev3.SecretType)) == 1
+			a.Start()
+			a.WaitFor("config", func() bool {
+				return len(a.Has(resourcev3.RouteType)) == 1 && len(a.Has(resourcev3.EndpointType)) == 1 &&
+					len(a.Has(resourcev3.SecretType)) == 1
 			})
-			waitNodes(t, s, "all ACKed", func(ns map[string]NodeStatus) bool { return allAcked(ns["a1"], allTypes...) })
+			waitNodes(t, s, "all ACKed", func(ns map[string]xds.NodeStatus) bool { return allAcked(ns["a1"], allTypes...) })
 
-			a.holdAck = map[string]bool{resourcev3.ClusterType: true}
+			a.HoldACKs(resourcev3.ClusterType, true)
 			require.NoError(t, s.Update(outputOf(envoyGateway(t, "gw-a", weight{"c1", 50}, weight{"c2", 50}))))
-			a.pumpUntil("c2 in the route", func() bool { return a.routeWeights()["c2"] == 50 })
-			require.Contains(t, a.has(resourcev3.ClusterType), "c2")
+			a.WaitFor("c2 in the route", func() bool { return a.RouteWeights()["c2"] == 50 })
+			require.Contains(t, a.Has(resourcev3.ClusterType), "c2")
 			// CDS is now unanswered: the next cluster and the route naming it
 			// must wait for the answer.
 			require.NoError(t, s.Update(outputOf(envoyGateway(t, "gw-a", weight{"c1", 50}, weight{"c2", 25}, weight{"c3", 25}))))
-			a.holdAck = nil
-			a.release(resourcev3.ClusterType)
-			a.pumpUntil("c3 in the route", func() bool { return a.routeWeights()["c3"] == 25 })
-			assert.Contains(t, a.has(resourcev3.ClusterType), "c3")
+			a.HoldACKs(resourcev3.ClusterType, false)
+			a.Release(resourcev3.ClusterType)
+			a.WaitFor("c3 in the route", func() bool { return a.RouteWeights()["c3"] == 25 })
+			assert.Contains(t, a.Has(resourcev3.ClusterType), "c3")
 		})
 	}
 }
@@ -48,7 +49,7 @@ func TestOrderingWaitsForSlowType(t *testing.T) {
 // TestUpdateKeepsLastGood: a nil Output or a nil gateway keeps the last good
 // configuration; an absent gateway is no longer served.
 func TestUpdateKeepsLastGood(t *testing.T) {
-	s := NewServer(Options{})
+	s := xds.NewServer(xds.Options{})
 	gwA := envoyGateway(t, "gw-a", weight{"c1", 100})
 	gwB := envoyGateway(t, "gw-b", weight{"b1", 100})
 	require.NoError(t, s.Update(outputOf(gwA, gwB)))
@@ -71,7 +72,7 @@ func TestUpdateKeepsLastGood(t *testing.T) {
 // TestVersionsAreContentDerived: two servers given equal content (built
 // separately) compute equal versions; a change moves only its type.
 func TestVersionsAreContentDerived(t *testing.T) {
-	s1, s2 := NewServer(Options{}), NewServer(Options{})
+	s1, s2 := xds.NewServer(xds.Options{}), xds.NewServer(xds.Options{})
 	require.NoError(t, s1.Update(outputOf(envoyGateway(t, "gw-a", weight{"c1", 100}))))
 	require.NoError(t, s2.Update(outputOf(envoyGateway(t, "gw-a", weight{"c1", 100}))))
 	v1 := s1.GatewayStatus("gw-a").Versions
@@ -92,7 +93,7 @@ func TestVersionsAreContentDerived(t *testing.T) {
 // TestStatusIsThreadSafe reads every status view while streams come and go
 // and updates land; run with -race.
 func TestStatusIsThreadSafe(t *testing.T) {
-	s := NewServer(Options{})
+	s := xds.NewServer(xds.Options{})
 	addr, _ := startServer(t, s)
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
@@ -113,8 +114,8 @@ func TestStatusIsThreadSafe(t *testing.T) {
 	for i := range 5 {
 		require.NoError(t, s.Update(outputOf(envoyGateway(t, "gw-a", weight{"c1", uint32(i + 1)}))))
 		a := dialADS(t, addr, "n", "gw-a", i%2 == 0)
-		a.start()
-		a.pumpUntil("routes", func() bool { return len(a.has(resourcev3.RouteType)) == 1 })
+		a.Start()
+		a.WaitFor("routes", func() bool { return len(a.Has(resourcev3.RouteType)) == 1 })
 	}
 	close(stop)
 	wg.Wait()
@@ -125,14 +126,14 @@ func TestStatusIsThreadSafe(t *testing.T) {
 func TestCloseStopsGoroutines(t *testing.T) {
 	base := runtime.NumGoroutine()
 	func() {
-		s := NewServer(Options{})
+		s := xds.NewServer(xds.Options{})
 		addr, stop := startServer(t, s)
 		require.NoError(t, s.Update(outputOf(envoyGateway(t, "gw-a", weight{"c1", 100}))))
 		for _, delta := range []bool{false, true} {
 			a := dialADS(t, addr, "n", "gw-a", delta)
-			a.start()
-			a.pumpUntil("routes", func() bool { return len(a.has(resourcev3.RouteType)) == 1 })
-			require.NoError(t, a.conn.Close())
+			a.Start()
+			a.WaitFor("routes", func() bool { return len(a.Has(resourcev3.RouteType)) == 1 })
+			require.NoError(t, a.Close())
 		}
 		stop()
 	}()

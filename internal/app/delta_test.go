@@ -1,0 +1,214 @@
+// An external test package: it may import the simulated proxy
+// (internal/xdsclient), which the layering table keeps out of internal/app
+// itself.
+package app_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"tollgate.dev/tollgate/internal/app"
+	"tollgate.dev/tollgate/internal/config"
+	"tollgate.dev/tollgate/internal/xdsclient"
+)
+
+// ingressDefinitions: a proxied ingress gateway with one HTTP listener, two
+// Services and an API routing to each.
+const ingressDefinitions = `apiVersion: tollgate.dev/v1
+kind: Gateway
+metadata: {name: edge}
+spec:
+  mode: ingress
+  listeners:
+  - {name: http, port: 8080, protocol: HTTP}
+---
+apiVersion: tollgate.dev/v1
+kind: Service
+metadata: {name: orders}
+spec:
+  endpoints: [{address: 127.0.0.1, port: 9001}]
+---
+apiVersion: tollgate.dev/v1
+kind: Service
+metadata: {name: users}
+spec:
+  endpoints: [{address: 127.0.0.1, port: 9002}]
+---
+` + ordersAPI + `---
+apiVersion: tollgate.dev/v1
+kind: API
+metadata: {name: users}
+spec:
+  gateways: [edge]
+  routes:
+  - name: list
+    match: {pathPrefix: /users}
+    backends: [{service: users}]
+`
+
+const ordersAPI = `apiVersion: tollgate.dev/v1
+kind: API
+metadata: {name: orders}
+spec:
+  gateways: [edge]
+  routes:
+  - name: list
+    match: {pathPrefix: /orders}
+    backends: [{service: orders}]
+`
+
+// ordersAPIv2 adds a route to the same Service: only the route
+// configuration changes.
+const ordersAPIv2 = ordersAPI + `  - name: create
+    match: {pathExact: /orders, methods: [POST]}
+    backends: [{service: orders}]
+`
+
+// TestSimulatedEnvoyThroughTheWholeStack drives a simulated Envoy
+// (internal/xdsclient, subscribing in Envoy's order and checking after
+// every response that no route names a cluster it lacks) against the whole
+// control plane, changed only through the admin API.
+func TestSimulatedEnvoyThroughTheWholeStack(t *testing.T) {
+	for _, delta := range []bool{true, false} {
+		t.Run(map[bool]string{true: "delta", false: "sotw"}[delta], func(t *testing.T) {
+			testSimulatedEnvoy(t, delta)
+		})
+	}
+}
+
+func testSimulatedEnvoy(t *testing.T, delta bool) {
+	a := startStack(t)
+	call(t, http.MethodPost, a.AdminURL()+"/v1/apply", ingressDefinitions)
+
+	c := xdsclient.DialTest(t, a.XDSAddress(), "envoy-1", "edge", xdsclient.Options{Delta: delta})
+	c.Start()
+	c.WaitFor("the listener, routes, clusters and endpoints", func() bool {
+		return slices.Equal(c.Has(resourcev3.ListenerType), []string{"http"}) &&
+			slices.Equal(c.Has(resourcev3.RouteType), []string{"http"}) &&
+			slices.Equal(c.Has(resourcev3.ClusterType), []string{"svc/orders", "svc/users"}) &&
+			slices.Equal(c.Has(resourcev3.EndpointType), []string{"svc/orders", "svc/users"})
+	})
+	require.Equal(t, []string{"orders/list", "users/list"}, routeNames(t, c))
+	require.Equal(t, []string{"svc/orders", "svc/users"}, c.RouteClusters())
+	require.Equal(t, []string{"http"}, c.Subscribed(resourcev3.RouteType), "RDS by the listener's route config name")
+	require.Equal(t, []string{"svc/orders", "svc/users"}, c.Subscribed(resourcev3.EndpointType), "EDS by the cluster names")
+
+	// An edit of one API changes the route configuration only.
+	mark := c.Received()
+	call(t, http.MethodPut, a.AdminURL()+"/v1/apis/orders", ordersAPIv2)
+	c.WaitFor("the new route", func() bool { return slices.Contains(routeNames(t, c), "orders/create") })
+	for _, r := range c.LogSince(mark) {
+		assert.Equal(t, resourcev3.RouteType, r.TypeURL, "only the routes changed: %+v", c.LogSince(mark))
+	}
+
+	// Deleting an API and its now unreferenced Service removes the routes,
+	// then the cluster and its endpoints.
+	mark = c.Received()
+	call(t, http.MethodDelete, a.AdminURL()+"/v1/apis/users", "")
+	call(t, http.MethodDelete, a.AdminURL()+"/v1/services/users", "")
+	c.WaitFor("users gone", func() bool {
+		return slices.Equal(c.Has(resourcev3.ClusterType), []string{"svc/orders"}) &&
+			slices.Equal(c.Has(resourcev3.EndpointType), []string{"svc/orders"})
+	})
+	require.Equal(t, []string{"orders/create", "orders/list"}, routeNames(t, c))
+	require.Equal(t, []string{"svc/orders"}, c.RouteClusters())
+	if delta {
+		assert.True(t, c.Removed(mark, resourcev3.ClusterType, "svc/users"), "cluster in removed_resources: %+v", c.LogSince(mark))
+		assert.True(t, c.Removed(mark, resourcev3.EndpointType, "svc/users"), "endpoints in removed_resources: %+v", c.LogSince(mark))
+	}
+	require.Less(t, c.LastIndex(mark, resourcev3.RouteType), c.LastIndex(mark, resourcev3.ClusterType),
+		"the routes stop naming svc/users before it is removed: %+v", c.LogSince(mark))
+	for _, r := range c.LogSince(mark) {
+		assert.NotEqual(t, resourcev3.ListenerType, r.TypeURL, "unchanged listener re-sent: %+v", c.LogSince(mark))
+	}
+
+	requireProgrammed(t, a, "orders")
+}
+
+// routeNames returns the names of the routes the client holds, sorted.
+func routeNames(t *testing.T, c *xdsclient.TestClient) []string {
+	t.Helper()
+	var out []string
+	for _, name := range c.Has(resourcev3.RouteType) {
+		rc := &routev3.RouteConfiguration{}
+		require.NoError(t, c.Resource(resourcev3.RouteType, name).UnmarshalTo(rc))
+		for _, vh := range rc.GetVirtualHosts() {
+			for _, r := range vh.GetRoutes() {
+				out = append(out, r.GetName())
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// requireProgrammed waits until the API's status says the one connected
+// proxy runs its latest configuration.
+func requireProgrammed(t *testing.T, a *app.App, api string) {
+	t.Helper()
+	var st struct {
+		Accepted   bool `json:"accepted"`
+		Programmed struct {
+			Proxies  int      `json:"proxies"`
+			InSync   int      `json:"inSync"`
+			Gateways []string `json:"gateways"`
+		} `json:"programmed"`
+	}
+	require.Eventually(t, func() bool {
+		require.NoError(t, json.Unmarshal(call(t, http.MethodGet, a.AdminURL()+"/v1/apis/"+api+"/status", ""), &st))
+		return st.Programmed.Proxies == 1 && st.Programmed.InSync == 1
+	}, xdsclient.DefaultWait, 10*time.Millisecond, "API %q programmed 1 of 1", api)
+	require.True(t, st.Accepted)
+	require.Equal(t, []string{"edge"}, st.Programmed.Gateways)
+}
+
+// startStack runs the whole control plane in-process on ephemeral ports
+// and stops it, checking it stopped cleanly, when the test ends.
+func startStack(t *testing.T) *app.App {
+	t.Helper()
+	cfg, err := config.Defaults()
+	require.NoError(t, err)
+	cfg.DataDir = filepath.Join(t.TempDir(), "data")
+	cfg.Admin.Address = "127.0.0.1:0"
+	cfg.XDS.Address = "127.0.0.1:0"
+	ctx, cancel := context.WithCancel(context.Background())
+	a, err := app.Start(ctx, cfg, slog.New(slog.DiscardHandler))
+	require.NoError(t, err)
+	done := make(chan error, 1)
+	go func() { done <- a.Wait(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		require.NoError(t, <-done)
+	})
+	return a
+}
+
+// call sends one admin API request and returns the body of its 2xx answer.
+func call(t *testing.T, method, url, body string) []byte {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	require.NoError(t, err)
+	if body != "" {
+		req.Header.Set("Content-Type", "application/yaml")
+	}
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	require.Less(t, resp.StatusCode, 300, "%s %s: %s", method, url, b)
+	return b
+}
