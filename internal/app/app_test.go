@@ -1,4 +1,4 @@
-package app
+package app_test
 
 import (
 	"context"
@@ -22,6 +22,7 @@ import (
 	"google.golang.org/grpc/metadata"
 	grpcxds "google.golang.org/grpc/xds"
 
+	"tollgate.dev/tollgate/internal/app"
 	"tollgate.dev/tollgate/internal/bootstrap"
 	"tollgate.dev/tollgate/internal/config"
 )
@@ -76,7 +77,7 @@ func dialEcho(t *testing.T, xdsAddr string) testgrpc.TestServiceClient {
 }
 
 // startApp runs the whole control plane in-process on ephemeral ports.
-func startApp(t *testing.T, dataDir string) *App {
+func startApp(t *testing.T, dataDir string) *app.App {
 	t.Helper()
 	a, stop := startAppOn(t, dataDir, "127.0.0.1:0")
 	t.Cleanup(stop)
@@ -85,7 +86,7 @@ func startApp(t *testing.T, dataDir string) *App {
 
 // startAppOn runs the control plane with its xDS server on xdsAddr; stop
 // shuts it down and checks it stopped cleanly (it may be called twice).
-func startAppOn(t *testing.T, dataDir, xdsAddr string) (*App, func()) {
+func startAppOn(t *testing.T, dataDir, xdsAddr string) (*app.App, func()) {
 	t.Helper()
 	cfg, err := config.Defaults()
 	require.NoError(t, err)
@@ -93,7 +94,7 @@ func startAppOn(t *testing.T, dataDir, xdsAddr string) (*App, func()) {
 	cfg.Admin.Address = "127.0.0.1:0"
 	cfg.XDS.Address = xdsAddr
 	ctx, cancel := context.WithCancel(context.Background())
-	a, err := Start(ctx, cfg, slog.New(slog.DiscardHandler))
+	a, err := app.Start(ctx, cfg, slog.New(slog.DiscardHandler))
 	require.NoError(t, err)
 	done := make(chan error, 1)
 	go func() { done <- a.Wait(ctx) }()
@@ -198,7 +199,7 @@ func TestProxylessTrafficThroughTheWholeStack(t *testing.T) {
 
 // checkStatus reads the fleet back through the admin API: the client is
 // listed, in sync, and counted as programmed on the API.
-func checkStatus(t *testing.T, a *App) {
+func checkStatus(t *testing.T, a *app.App) {
 	t.Helper()
 	var st struct {
 		Accepted   bool `json:"accepted"`

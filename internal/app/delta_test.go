@@ -4,14 +4,10 @@
 package app_test
 
 import (
-	"context"
 	"encoding/json"
-	"io"
-	"log/slog"
 	"net/http"
 	"path/filepath"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -21,7 +17,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"tollgate.dev/tollgate/internal/app"
-	"tollgate.dev/tollgate/internal/config"
 	"tollgate.dev/tollgate/internal/xdsclient"
 )
 
@@ -90,8 +85,8 @@ func TestSimulatedEnvoyThroughTheWholeStack(t *testing.T) {
 }
 
 func testSimulatedEnvoy(t *testing.T, delta bool) {
-	a := startStack(t)
-	call(t, http.MethodPost, a.AdminURL()+"/v1/apply", ingressDefinitions)
+	a := startApp(t, filepath.Join(t.TempDir(), "data"))
+	send(t, http.MethodPost, a.AdminURL()+"/v1/apply", ingressDefinitions)
 
 	c := xdsclient.DialTest(t, a.XDSAddress(), "envoy-1", "edge", xdsclient.Options{Delta: delta})
 	c.Start()
@@ -108,7 +103,7 @@ func testSimulatedEnvoy(t *testing.T, delta bool) {
 
 	// An edit of one API changes the route configuration only.
 	mark := c.Received()
-	call(t, http.MethodPut, a.AdminURL()+"/v1/apis/orders", ordersAPIv2)
+	send(t, http.MethodPut, a.AdminURL()+"/v1/apis/orders", ordersAPIv2)
 	c.WaitFor("the new route", func() bool { return slices.Contains(routeNames(t, c), "orders/create") })
 	for _, r := range c.LogSince(mark) {
 		assert.Equal(t, resourcev3.RouteType, r.TypeURL, "only the routes changed: %+v", c.LogSince(mark))
@@ -117,8 +112,8 @@ func testSimulatedEnvoy(t *testing.T, delta bool) {
 	// Deleting an API and its now unreferenced Service removes the routes,
 	// then the cluster and its endpoints.
 	mark = c.Received()
-	call(t, http.MethodDelete, a.AdminURL()+"/v1/apis/users", "")
-	call(t, http.MethodDelete, a.AdminURL()+"/v1/services/users", "")
+	send(t, http.MethodDelete, a.AdminURL()+"/v1/apis/users", "")
+	send(t, http.MethodDelete, a.AdminURL()+"/v1/services/users", "")
 	c.WaitFor("users gone", func() bool {
 		return slices.Equal(c.Has(resourcev3.ClusterType), []string{"svc/orders"}) &&
 			slices.Equal(c.Has(resourcev3.EndpointType), []string{"svc/orders"})
@@ -168,47 +163,9 @@ func requireProgrammed(t *testing.T, a *app.App, api string) {
 		} `json:"programmed"`
 	}
 	require.Eventually(t, func() bool {
-		require.NoError(t, json.Unmarshal(call(t, http.MethodGet, a.AdminURL()+"/v1/apis/"+api+"/status", ""), &st))
+		require.NoError(t, json.Unmarshal(send(t, http.MethodGet, a.AdminURL()+"/v1/apis/"+api+"/status", ""), &st))
 		return st.Programmed.Proxies == 1 && st.Programmed.InSync == 1
 	}, xdsclient.DefaultWait, 10*time.Millisecond, "API %q programmed 1 of 1", api)
 	require.True(t, st.Accepted)
 	require.Equal(t, []string{"edge"}, st.Programmed.Gateways)
-}
-
-// startStack runs the whole control plane in-process on ephemeral ports
-// and stops it, checking it stopped cleanly, when the test ends.
-func startStack(t *testing.T) *app.App {
-	t.Helper()
-	cfg, err := config.Defaults()
-	require.NoError(t, err)
-	cfg.DataDir = filepath.Join(t.TempDir(), "data")
-	cfg.Admin.Address = "127.0.0.1:0"
-	cfg.XDS.Address = "127.0.0.1:0"
-	ctx, cancel := context.WithCancel(context.Background())
-	a, err := app.Start(ctx, cfg, slog.New(slog.DiscardHandler))
-	require.NoError(t, err)
-	done := make(chan error, 1)
-	go func() { done <- a.Wait(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		require.NoError(t, <-done)
-	})
-	return a
-}
-
-// call sends one admin API request and returns the body of its 2xx answer.
-func call(t *testing.T, method, url, body string) []byte {
-	t.Helper()
-	req, err := http.NewRequest(method, url, strings.NewReader(body))
-	require.NoError(t, err)
-	if body != "" {
-		req.Header.Set("Content-Type", "application/yaml")
-	}
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
-	require.Less(t, resp.StatusCode, 300, "%s %s: %s", method, url, b)
-	return b
 }

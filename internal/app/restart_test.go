@@ -1,4 +1,4 @@
-package app
+package app_test
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"tollgate.dev/tollgate/internal/app"
 	"tollgate.dev/tollgate/internal/model"
 	"tollgate.dev/tollgate/internal/store"
 	"tollgate.dev/tollgate/internal/xds"
@@ -67,7 +68,7 @@ func freeAddress(t *testing.T) string {
 
 // inSyncNode waits until the one connected client runs the latest
 // configuration and returns its status.
-func inSyncNode(t *testing.T, a *App) xds.NodeStatus {
+func inSyncNode(t *testing.T, a *app.App) xds.NodeStatus {
 	t.Helper()
 	var n xds.NodeStatus
 	defer func() {
