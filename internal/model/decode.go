@@ -14,8 +14,10 @@ import (
 	"google.golang.org/protobuf/reflect/protoreflect"
 )
 
-// maxNodes caps the YAML nodes one bundle may expand to, aliases included,
-// so an alias bomb cannot make a 1 MiB body cost gigabytes.
+// maxNodes caps the YAML nodes one document may expand to, aliases
+// included, so an alias bomb cannot make a 1 MiB body cost gigabytes. It is
+// per document (YAML anchors are document-scoped): a large directory of
+// ordinary manifests is never refused for its total size.
 const maxNodes = 200_000
 
 // Decode parses a bundle: one or many YAML documents (JSON is YAML), or a
@@ -81,6 +83,7 @@ type decoder struct {
 
 func (d *decoder) document(n *yaml.Node, objs []Document) []Document {
 	d.docs++
+	d.nodes = 0
 	before := len(d.errs.List)
 	defer func() {
 		for i := before; i < len(d.errs.List); i++ {

@@ -1,6 +1,7 @@
 package model
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -218,4 +219,20 @@ func TestValidateNilSpecs(t *testing.T) {
 	for _, o := range objs {
 		require.NotEmpty(t, ValidateAt(o, testNow))
 	}
+}
+
+func TestNodeCapIsPerDocument(t *testing.T) {
+	// 800 ordinary documents of ~360 nodes each: over the per-document
+	// cap in total, and every one of them fine.
+	var b strings.Builder
+	for i := range 800 {
+		fmt.Fprintf(&b, "---\napiVersion: tollgate.dev/v1\nkind: Service\nmetadata: {name: s%d, labels: {", i)
+		for j := range 170 {
+			fmt.Fprintf(&b, "k%d: v%d, ", j, j)
+		}
+		b.WriteString("}}\nspec: {endpoints: [{address: 10.0.0.1, port: 80}]}\n")
+	}
+	objs, vs := Decode([]byte(b.String()))
+	require.Empty(t, vs)
+	require.Len(t, objs, 800)
 }
