@@ -159,15 +159,39 @@ func newNACK(rec sentRecord, msg string, now time.Time) *NACK {
 	return n
 }
 
-// namedIn returns the entries whose name occurs in msg.
+// namedIn returns the entries whose name occurs in msg as a whole name.
 func namedIn(entries []*entry, msg string) []*entry {
 	var out []*entry
 	for _, e := range entries {
-		if e.name != "" && strings.Contains(msg, e.name) {
+		if e.name != "" && mentions(msg, e.name) {
 			out = append(out, e)
 		}
 	}
 	return out
+}
+
+// mentions reports whether name occurs in msg delimited by characters that
+// cannot be part of a resource name, so "svc/c1" is not blamed for an error
+// about "svc/c10".
+func mentions(msg, name string) bool {
+	for i := 0; ; {
+		j := strings.Index(msg[i:], name)
+		if j < 0 {
+			return false
+		}
+		start, end := i+j, i+j+len(name)
+		if (start == 0 || !nameChar(msg[start-1])) && (end == len(msg) || !nameChar(msg[end])) {
+			return true
+		}
+		i = start + 1
+	}
+}
+
+// nameChar reports whether c can appear in a resource name built by
+// translate/names.go (DNS labels, '/', '.', '_', '*').
+func nameChar(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
+		c == '-' || c == '_' || c == '.' || c == '/' || c == '*'
 }
 
 func compareKeys(a, b model.Key) int {

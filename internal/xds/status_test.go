@@ -32,6 +32,18 @@ func TestNewNACKBlame(t *testing.T) {
 			resources: []string{"users-route"}, sources: []string{"users"},
 		},
 		{
+			name:      "whole names only: c1 is not blamed for c10",
+			rec:       sentRecord{resources: []*entry{e("svc/c1", "c1"), e("svc/c10", "c10")}, changed: []*entry{e("svc/c1", "c1"), e("svc/c10", "c10")}},
+			msg:       `cluster "svc/c10": invalid port`,
+			resources: []string{"svc/c10"}, sources: []string{"c10"},
+		},
+		{
+			name:      "a name at the end of the message",
+			rec:       sentRecord{resources: []*entry{orders, users}, changed: []*entry{orders, users}},
+			msg:       `rejected orders-route`,
+			resources: []string{"orders-route"}, sources: []string{"orders"},
+		},
+		{
 			name:      "unnamed: what the response changed",
 			rec:       sentRecord{resources: []*entry{orders, users}, changed: []*entry{orders}},
 			msg:       "something failed",
