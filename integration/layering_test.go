@@ -27,6 +27,8 @@ var layers = map[string][]string{
 	"internal/app":          {"internal/admin", "internal/bootstrap", "internal/config", "internal/localdir", "internal/reconcile", "internal/store", "internal/translate", "internal/xds", "internal/model", "proto/tollgate/v1"},
 	"internal/bootstrap":    {"internal/model", "proto/tollgate/v1"},
 	"cmd/controlplane":      {"*"},
+	"cmd/xdsload":           {"*"},
+	"internal/loadgen":      {"internal/xdsclient", "internal/model", "proto/tollgate/v1"},
 	"integration":           {"*"},
 }
 

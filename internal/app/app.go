@@ -145,6 +145,13 @@ func (a *App) AdminURL() string { return "http://" + a.adminLn.Addr().String() }
 // XDSAddress is the xDS server's host:port, with the bound port.
 func (a *App) XDSAddress() string { return a.xdsLn.Addr().String() }
 
+// Translation returns the configuration last published to the xDS server,
+// nil before the first.
+func (a *App) Translation() *translate.Output { return a.loop.Last() }
+
+// Revision is the store's current revision.
+func (a *App) Revision() uint64 { return a.st.Revision() }
+
 // Ready is closed once the first configuration is published to the xDS
 // server.
 func (a *App) Ready() <-chan struct{} { return a.loop.Ready() }

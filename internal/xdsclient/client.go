@@ -204,6 +204,16 @@ func (c *Client) Subscribe(typeURL string, names []string) error {
 	if existed && slices.Equal(old, names) && (names != nil || old != nil) {
 		return nil
 	}
+	if names != nil {
+		// Like Envoy, forget what it no longer subscribes to (both
+		// protocols): the server sends no removal for it.
+		for _, n := range old {
+			if !slices.Contains(names, n) {
+				delete(v.res, n)
+				delete(v.vers, n)
+			}
+		}
+	}
 	if !c.delta {
 		return c.send(&discoveryv3.DiscoveryRequest{Node: c.node, TypeUrl: typeURL, ResourceNames: names, VersionInfo: v.version, ResponseNonce: v.nonce})
 	}

@@ -1,0 +1,71 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"tollgate.dev/tollgate/internal/app"
+	"tollgate.dev/tollgate/internal/config"
+)
+
+// TestParse: flags decode into the options; contradictions are refused
+// before anything starts.
+func TestParse(t *testing.T) {
+	f, err := parse(strings.Fields("--apis 200 --proxies 20 --mode delta --edits 5 --seed 9 --slow 2 --nacking 1"), io.Discard)
+	require.NoError(t, err)
+	require.Equal(t, 200, f.opts.APIs)
+	require.Equal(t, 20, f.opts.Proxies)
+	require.True(t, f.opts.Delta)
+	require.Equal(t, 5, f.opts.Edits)
+	require.Equal(t, int64(9), f.opts.Seed)
+	require.Equal(t, 2, f.opts.Slow)
+	require.Equal(t, 1, f.opts.NACKing)
+
+	for _, bad := range []string{"--mode grpc", "--server http://127.0.0.1:1", "--xds 127.0.0.1:1", "--apis x"} {
+		_, err := parse(strings.Fields(bad), io.Discard)
+		require.Error(t, err, bad)
+	}
+}
+
+// TestRunInProcess runs the command end to end against an in-process
+// control plane and checks that it prints the report.
+func TestRunInProcess(t *testing.T) {
+	var out bytes.Buffer
+	err := run(t.Context(), strings.Fields("--apis 20 --proxies 3 --edits 2 --mode delta --idle 0"), &out, io.Discard)
+	require.NoError(t, err)
+	require.Contains(t, out.String(), "delta, N=20 APIs, K=3 proxies")
+	require.Contains(t, out.String(), "POST → all normal ACKed")
+}
+
+// TestRunExternal drives a control plane started elsewhere (here in the
+// test process, whose pid stands in for the server's) through --server,
+// --xds and --server-pid.
+func TestRunExternal(t *testing.T) {
+	cfg, err := config.Defaults()
+	require.NoError(t, err)
+	cfg.DataDir = t.TempDir()
+	cfg.Admin.Address, cfg.XDS.Address = "127.0.0.1:0", "127.0.0.1:0"
+	ctx, cancel := context.WithCancel(t.Context())
+	a, err := app.Start(ctx, cfg, slog.New(slog.DiscardHandler))
+	require.NoError(t, err)
+	done := make(chan error, 1)
+	go func() { done <- a.Wait(ctx) }()
+	t.Cleanup(func() { cancel(); require.NoError(t, <-done) })
+
+	var out bytes.Buffer
+	args := []string{
+		"--apis", "20", "--proxies", "2", "--edits", "2", "--idle", "0",
+		"--server", a.AdminURL(), "--xds", a.XDSAddress(), "--server-pid", strconv.Itoa(os.Getpid()),
+	}
+	require.NoError(t, run(t.Context(), args, &out, io.Discard))
+	require.Contains(t, out.String(), fmt.Sprintf("/proc/%d (server process)", os.Getpid()))
+}
