@@ -150,16 +150,33 @@ spec:
 
 func share(ctx context.Context, t *testing.T, c testgrpc.TestServiceClient, n int, md ...string) map[string]int {
 	t.Helper()
+	got, err := tryShare(ctx, c, n, md...)
+	require.NoError(t, err)
+	return got
+}
+
+// tryShare is share for use inside require.Eventually conditions (which
+// run on another goroutine and must not fail the test): it stops at the
+// first failed RPC and returns its error.
+func tryShare(ctx context.Context, c testgrpc.TestServiceClient, n int, md ...string) (map[string]int, error) {
 	if len(md) > 0 {
 		ctx = metadata.AppendToOutgoingContext(ctx, md...)
 	}
 	got := map[string]int{}
 	for range n {
 		resp, err := c.UnaryCall(ctx, &testgrpc.SimpleRequest{}, grpc.WaitForReady(true))
-		require.NoError(t, err)
+		if err != nil {
+			return got, err
+		}
 		got[resp.GetHostname()]++
 	}
-	return got
+	return got, nil
+}
+
+// shareIs reports whether n RPCs all succeed and satisfy ok.
+func shareIs(ctx context.Context, c testgrpc.TestServiceClient, n int, ok func(map[string]int) bool) bool {
+	got, err := tryShare(ctx, c, n)
+	return err == nil && ok(got)
 }
 
 // TestProxylessTrafficThroughTheWholeStack is the end-to-end proof:
@@ -186,12 +203,12 @@ func TestProxylessTrafficThroughTheWholeStack(t *testing.T) {
 
 	// A weight change through the admin API shifts the observed share.
 	send(t, http.MethodPut, a.AdminURL()+"/v1/apis/echo", echoAPI("[{service: echo-a, weight: 10}, {service: echo-b, weight: 90}]"))
-	require.Eventually(t, func() bool { return share(ctx, t, client, 100)["b"] > 70 }, 30*time.Second, 10*time.Millisecond,
+	require.Eventually(t, func() bool { return shareIs(ctx, client, 100, func(g map[string]int) bool { return g["b"] > 70 }) }, 30*time.Second, 10*time.Millisecond,
 		"traffic moves to b after the weight change")
 
 	// Removing a backend moves all traffic off it.
 	send(t, http.MethodPut, a.AdminURL()+"/v1/apis/echo", echoAPI("[{service: echo-a}]"))
-	require.Eventually(t, func() bool { return share(ctx, t, client, 50)["a"] == 50 }, 30*time.Second, 10*time.Millisecond,
+	require.Eventually(t, func() bool { return shareIs(ctx, client, 50, func(g map[string]int) bool { return g["a"] == 50 }) }, 30*time.Second, 10*time.Millisecond,
 		"all traffic on a after b is removed")
 
 	checkStatus(t, a)
