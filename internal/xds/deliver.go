@@ -36,18 +36,28 @@ import (
 // types of a SotW stream on one FIFO channel; without it, it selects among
 // per-type channels at random. Its delta server always uses one channel.
 //
-// Not covered: a SotW proxy that reconnects claiming a version this process
-// cannot resolve (typically after a restart with definitions deleted
-// meanwhile) is sent each type's current set in addOrder; its CDS response
-// drops the deleted clusters before its RDS response replaces the routes
-// that named them, a window of one response. Delta proxies say what they
-// hold (initial_resource_versions), so they keep the guarantee.
+// A SotW proxy that reconnects claiming a version this process cannot
+// resolve (typically after a restart with definitions deleted meanwhile)
+// does not say what it holds. When it subscribes by name (grpc-go) to
+// resources that no longer exist, its answer for that type would remove
+// them, so it is sent in the removals phase, after the routes
+// (removalOnReconnect); new resources are not delayed by this, because a
+// proxy asks for them by name only once the new routes name them.
+// Not covered: a wildcard SotW subscriber (Envoy's CDS) in that situation
+// is sent the current set in addOrder, so its CDS response can drop deleted
+// clusters one response before its RDS response replaces the routes that
+// named them. Delta proxies say what they hold (initial_resource_versions),
+// so they keep the guarantee.
 func (c *cache) deliver(st *streamState) {
 	if !c.loaded || c.gateways[st.gateway] == nil {
 		return
 	}
 	for _, t := range addOrder {
-		if ts := st.types[t]; ts != nil && ts.watched && !c.step(st, ts, t, false) {
+		ts := st.types[t]
+		if ts == nil || !ts.watched || c.removalOnReconnect(st, ts, t) {
+			continue
+		}
+		if !c.step(st, ts, t, false) {
 			return
 		}
 	}
@@ -59,6 +69,21 @@ func (c *cache) deliver(st *streamState) {
 			return
 		}
 	}
+}
+
+// removalOnReconnect reports whether a SotW by-name subscriber that
+// reconnected with an unresolvable version subscribes to names the gateway
+// no longer has: its first answer for the type removes them, which belongs
+// in the removals phase.
+func (c *cache) removalOnReconnect(st *streamState, ts *typeState, typeURL string) bool {
+	if st.key.delta || ts.synced || ts.wildcard || ts.claimed == "" || len(referrers[typeURL]) == 0 {
+		return false
+	}
+	cur := c.current(st, ts, typeURL)
+	if versionOf(cur) == ts.claimed {
+		return false // it holds exactly the current set: step resolves it
+	}
+	return len(cur) < len(ts.subscribed)
 }
 
 // referrers lists, for each type, the types whose resources name it.

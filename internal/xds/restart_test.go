@@ -1,6 +1,7 @@
 package xds_test
 
 import (
+	"slices"
 	"testing"
 
 	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
@@ -82,4 +83,36 @@ func testRestart(t *testing.T, delta bool) {
 		assert.NotEqual(t, resourcev3.ListenerType, r.TypeURL, "unchanged listener re-sent: %+v", a3.Log())
 		assert.NotEqual(t, resourcev3.SecretType, r.TypeURL, "unchanged secret re-sent: %+v", a3.Log())
 	}
+}
+
+// TestRestartByNameSotWKeepsRoutesFirst: a SotW proxy that subscribes to
+// clusters by name (as grpc-go does) reconnects to a restarted control
+// plane in which one of its clusters was deleted. Its routes must stop
+// naming the cluster before the answer that drops it, so it never holds a
+// route to a missing cluster, even for one response.
+func TestRestartByNameSotWKeepsRoutesFirst(t *testing.T) {
+	gw1 := envoyGateway(t, "gw-a", weight{"c1", 50}, weight{"c2", 50})
+	s1 := xds.NewServer(xds.Options{})
+	addr1, stop1 := startServer(t, s1)
+	require.NoError(t, s1.Update(outputOf(gw1)))
+	a := dialADS(t, addr1, "a1", "gw-a", false)
+	a.Start()
+	require.NoError(t, a.Subscribe(resourcev3.ClusterType, []string{"c1", "c2"}))
+	a.WaitFor("full config by name", func() bool {
+		return len(a.Has(resourcev3.ClusterType)) == 2 && len(a.Has(resourcev3.EndpointType)) == 2 &&
+			len(a.Has(resourcev3.RouteType)) == 1
+	})
+	stop1()
+
+	gw2 := envoyGateway(t, "gw-a", weight{"c1", 100})
+	s2 := xds.NewServer(xds.Options{})
+	addr2, _ := startServer(t, s2)
+	require.NoError(t, s2.Update(outputOf(gw2)))
+	a2 := a.Reconnect(addr2) // consistency is checked at every response
+	a2.WaitFor("c2 gone", func() bool {
+		return slices.Equal(a2.Has(resourcev3.ClusterType), []string{"c1"}) && a2.RouteWeights()["c2"] == 0
+	})
+	routes, clusters := a2.LastIndex(0, resourcev3.RouteType), a2.LastIndex(0, resourcev3.ClusterType)
+	require.GreaterOrEqual(t, routes, 0, "%+v", a2.Log())
+	require.Less(t, routes, clusters, "the routes change before the cluster goes: %+v", a2.Log())
 }
