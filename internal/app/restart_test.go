@@ -45,10 +45,9 @@ func TestRestartWithClientConnected(t *testing.T) {
 	a2, stop2 := startAppOn(t, data, xdsAddr)
 	t.Cleanup(stop2)
 
-	// A SotW client that reconnects holding a cluster deleted meanwhile may
-	// see the cluster go before its routes change (documented in
-	// internal/xds): an RPC in flight then fails once. Convergence is what
-	// must hold.
+	// The routes stop naming the deleted cluster before it goes (tested in
+	// internal/xds), but an RPC already in flight to its backend when the
+	// cluster goes may still fail once. Convergence is what must hold.
 	require.Eventually(t, func() bool { return shareIs(ctx, client, 50, func(g map[string]int) bool { return g["a"] == 50 }) }, 30*time.Second, 10*time.Millisecond,
 		"the backend removed while the control plane was down is gone after it returns")
 	after := inSyncNode(t, a2)
