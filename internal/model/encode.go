@@ -30,16 +30,31 @@ func MarshalYAML(o Object) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	out, err := JSONToYAML(raw)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", KeyOf(o), err)
+	}
+	return out, nil
+}
+
+// JSONToYAML re-encodes a JSON document as block-style YAML in the same
+// field order (a Go map would sort the keys). Strings that would read back
+// as another type stay quoted; multi-line strings (PEM) become literal
+// blocks. The Envoy bootstrap renderer uses it too.
+func JSONToYAML(raw []byte) ([]byte, error) {
 	var n yaml.Node
 	if err := yaml.Unmarshal(raw, &n); err != nil {
-		return nil, fmt.Errorf("convert %s to YAML: %w", KeyOf(o), err)
+		return nil, fmt.Errorf("convert JSON to YAML: %w", err)
 	}
 	blockStyle(&n)
 	var out bytes.Buffer
 	enc := yaml.NewEncoder(&out)
 	enc.SetIndent(2)
 	if err := enc.Encode(&n); err != nil {
-		return nil, fmt.Errorf("encode %s as YAML: %w", KeyOf(o), err)
+		return nil, fmt.Errorf("encode YAML: %w", err)
+	}
+	if err := enc.Close(); err != nil {
+		return nil, fmt.Errorf("encode YAML: %w", err)
 	}
 	return out.Bytes(), nil
 }
