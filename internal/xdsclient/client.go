@@ -322,7 +322,12 @@ func (c *Client) handleSotw(r *discoveryv3.DiscoveryResponse) error {
 		if err != nil {
 			return fmt.Errorf("node %q: %w", c.node.GetId(), err)
 		}
-		res[name] = a
+		// Like Envoy's watch map, drop what no subscription asks for: a
+		// response sent before an unsubscribe arrived must not bring an
+		// unsubscribed resource back.
+		if v.names == nil || slices.Contains(v.names, name) {
+			res[name] = a
+		}
 	}
 	c.log = append(c.log, Response{TypeURL: r.GetTypeUrl(), Version: r.GetVersionInfo(), Names: sortedKeys(res)})
 	v.nonce = r.GetNonce()
