@@ -29,6 +29,7 @@ var layers = map[string][]string{
 	"cmd/controlplane":      {"*"},
 	"cmd/xdsload":           {"*"},
 	"internal/loadgen":      {"internal/xdsclient", "internal/model", "proto/tollgate/v1"},
+	"internal/baseline":     {"internal/translate"},
 	"integration":           {"*"},
 }
 

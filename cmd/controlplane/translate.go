@@ -26,6 +26,7 @@ type gatewayDoc struct {
 	Gateway   string `json:"gateway" yaml:"gateway"`
 	Mode      string `json:"mode" yaml:"mode"`
 	Listeners []any  `json:"listeners" yaml:"listeners"`
+	Scopes    []any  `json:"scopes,omitempty" yaml:"scopes,omitempty"`
 	Routes    []any  `json:"routes" yaml:"routes"`
 	Clusters  []any  `json:"clusters" yaml:"clusters"`
 	Endpoints []any  `json:"endpoints" yaml:"endpoints"`
@@ -42,6 +43,7 @@ func (d *gatewayDoc) fields() []struct {
 		list *[]any
 	}{
 		{resourcev3.ListenerType, &d.Listeners},
+		{resourcev3.ScopedRouteType, &d.Scopes},
 		{resourcev3.RouteType, &d.Routes},
 		{resourcev3.ClusterType, &d.Clusters},
 		{resourcev3.EndpointType, &d.Endpoints},
@@ -59,7 +61,7 @@ func newTranslateCmd(e env) *cobra.Command {
 		Use:   "translate -f FILE|DIR|- [-f ...] [--gateway NAME] [-o yaml|json]",
 		Short: "Print the Envoy configuration definitions produce, offline",
 		Long: "Validate definitions exactly as the server would, translate them in memory and print\n" +
-			"the Envoy resources each gateway's proxies would receive (listeners, routes, clusters,\n" +
+			"the Envoy resources each gateway's proxies would receive (listeners, scopes, routes, clusters,\n" +
 			"endpoints, secrets; private keys redacted). Definitions that are not plainly accepted\n" +
 			"are listed on standard error with their problems and warnings.",
 		Args: cobra.NoArgs,

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"tollgate.dev/tollgate/internal/app"
+	"tollgate.dev/tollgate/internal/baseline"
 	"tollgate.dev/tollgate/internal/config"
 	"tollgate.dev/tollgate/internal/loadgen"
 )
@@ -20,8 +21,13 @@ import (
 type flags struct {
 	opts      loadgen.Options
 	mode      string
+	cache     string
 	serverPID int
 }
+
+// ours is the --cache value of our own xDS server; the others are
+// go-control-plane baselines (internal/baseline).
+const ours = "ours"
 
 func parse(args []string, stderr io.Writer) (flags, error) {
 	var f flags
@@ -30,6 +36,7 @@ func parse(args []string, stderr io.Writer) (flags, error) {
 	fs.IntVar(&f.opts.APIs, "apis", 100, "N: generated APIs")
 	fs.IntVar(&f.opts.Proxies, "proxies", 10, "K: simulated proxies, slow and NACKing included")
 	fs.StringVar(&f.mode, "mode", "sotw", "xDS variant: sotw or delta")
+	fs.StringVar(&f.cache, "cache", ours, "xDS cache of the in-process control plane: ours, or go-control-plane's snapshot or linear as baselines")
 	fs.IntVar(&f.opts.Edits, "edits", 10, "one-API edits to time, one after the other")
 	fs.Int64Var(&f.opts.Seed, "seed", 1, "seed of the generated bundle and edits")
 	fs.IntVar(&f.opts.Slow, "slow", 0, "proxies that hold every ACK for --slow-delay")
@@ -52,10 +59,19 @@ func parse(args []string, stderr io.Writer) (flags, error) {
 	if (f.opts.AdminURL == "") != (f.opts.XDSAddress == "") {
 		return f, errors.New("--server and --xds go together")
 	}
+	if f.cache != ours {
+		if err := baseline.Cache(f.cache).Validate(); err != nil {
+			return f, fmt.Errorf("--cache %q: must be %s, %s or %s", f.cache, ours, baseline.Snapshot, baseline.Linear)
+		}
+		if f.opts.AdminURL != "" {
+			return f, fmt.Errorf("--cache %s starts its own control plane; it cannot be combined with --server", f.cache)
+		}
+	}
 	return f, nil
 }
 
-// run parses args, starts the control plane in-process unless --server is
+// run parses args, starts the control plane in-process (with our xDS
+// server or, with --cache, a go-control-plane baseline) unless --server is
 // given, runs the load and prints the report to stdout.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	f, err := parse(args, stderr)
@@ -65,12 +81,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	f.opts.Logger = log
 	if f.opts.AdminURL == "" {
-		stop, err := startInProcess(ctx, &f.opts, log, stderr)
+		var stop func()
+		if f.cache == ours {
+			stop, err = startInProcess(ctx, &f.opts, log, stderr)
+		} else {
+			stop, err = startBaseline(ctx, baseline.Cache(f.cache), &f.opts, log, stderr)
+		}
 		if err != nil {
 			return err
 		}
 		defer stop()
 	} else {
+		f.opts.Cache = "external control plane (--server)"
 		f.opts.Proc = loadgen.Proc{PID: f.serverPID}
 		if f.serverPID == 0 {
 			f.opts.Proc.PID = -1
@@ -109,6 +131,7 @@ func startInProcess(ctx context.Context, opts *loadgen.Options, log *slog.Logger
 	done := make(chan error, 1)
 	go func() { done <- a.Wait(ctx) }()
 	opts.AdminURL, opts.XDSAddress = a.AdminURL(), a.XDSAddress()
+	opts.Cache = "ours (internal/xds)"
 	log.Info("control plane started in-process", slog.String("admin", opts.AdminURL), slog.String("xds", opts.XDSAddress))
 	return func() {
 		cancel()

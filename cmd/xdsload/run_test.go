@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"tollgate.dev/tollgate/internal/app"
+	"tollgate.dev/tollgate/internal/baseline"
 	"tollgate.dev/tollgate/internal/config"
 )
 
@@ -30,7 +31,15 @@ func TestParse(t *testing.T) {
 	require.Equal(t, 2, f.opts.Slow)
 	require.Equal(t, 1, f.opts.NACKing)
 
-	for _, bad := range []string{"--mode grpc", "--server http://127.0.0.1:1", "--xds 127.0.0.1:1", "--apis x"} {
+	require.Equal(t, ours, f.cache, "our own cache by default")
+	f, err = parse(strings.Fields("--cache linear"), io.Discard)
+	require.NoError(t, err)
+	require.Equal(t, "linear", f.cache)
+
+	for _, bad := range []string{
+		"--mode grpc", "--server http://127.0.0.1:1", "--xds 127.0.0.1:1", "--apis x",
+		"--cache mux", "--cache snapshot --server http://127.0.0.1:1 --xds 127.0.0.1:2",
+	} {
 		_, err := parse(strings.Fields(bad), io.Discard)
 		require.Error(t, err, bad)
 	}
@@ -44,6 +53,29 @@ func TestRunInProcess(t *testing.T) {
 	require.NoError(t, err)
 	require.Contains(t, out.String(), "delta, N=20 APIs, K=3 proxies")
 	require.Contains(t, out.String(), "POST → all normal ACKed")
+	require.Contains(t, out.String(), "ours (internal/xds)")
+}
+
+// TestRunBaselines runs a tiny load against each go-control-plane baseline
+// in both xDS variants: every proxy must see every edit (Run fails
+// otherwise), nothing inconsistent may reach a proxy, and the report must
+// say which cache served it.
+func TestRunBaselines(t *testing.T) {
+	for _, c := range []baseline.Cache{baseline.Snapshot, baseline.Linear} {
+		for _, mode := range []string{"sotw", "delta"} {
+			t.Run(string(c)+"/"+mode, func(t *testing.T) {
+				t.Parallel()
+				var out bytes.Buffer
+				args := fmt.Sprintf("--apis 20 --proxies 3 --edits 2 --idle 0 --wait 20s --mode %s --cache %s", mode, c)
+				require.NoError(t, run(t.Context(), strings.Fields(args), &out, io.Discard))
+				report := out.String()
+				require.Contains(t, report, mode+", N=20 APIs, K=3 proxies")
+				require.Contains(t, report, c.Describe())
+				require.Regexp(t, `POST → all normal ACKed\s+p50 .*\(n=2\)`, report, "both edits reached every proxy")
+				require.Regexp(t, `inconsistent responses \(route → missing cluster\)\s+0\n`, report)
+			})
+		}
+	}
 }
 
 // TestRunExternal drives a control plane started elsewhere (here in the

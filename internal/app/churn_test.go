@@ -23,8 +23,9 @@ import (
 	"tollgate.dev/tollgate/internal/xdsclient"
 )
 
-// churnTypes are the types a plain HTTP ingress gateway is served.
-var churnTypes = []string{resourcev3.ListenerType, resourcev3.RouteType, resourcev3.ClusterType, resourcev3.EndpointType}
+// churnTypes are the types a plain HTTP ingress gateway routing by host
+// is served.
+var churnTypes = []string{resourcev3.ListenerType, resourcev3.ScopedRouteType, resourcev3.RouteType, resourcev3.ClusterType, resourcev3.EndpointType}
 
 // TestChurn is PERFORMANCE.md's "correctness under churn": 1,000 random
 // edits (add, change, delete APIs, Services and endpoints) through the admin
@@ -86,7 +87,12 @@ func pump(ctx context.Context, c *xdsclient.Client, bad *atomic.Int64, first *at
 		case err == nil:
 		case errors.As(err, &ie):
 			bad.Add(1)
-			first.CompareAndSwap(nil, err.Error())
+			log := c.Log()
+			var b strings.Builder
+			for _, r := range log[max(0, len(log)-12):] {
+				fmt.Fprintf(&b, "\n  %s v=%s names=%v removed=%v", r.TypeURL[strings.LastIndex(r.TypeURL, ".")+1:], r.Version, r.Names, r.Removed)
+			}
+			first.CompareAndSwap(nil, err.Error()+b.String())
 		default:
 			return // ctx done or stream ended
 		}

@@ -14,6 +14,7 @@ func (r *Report) WriteText(w io.Writer) error {
 	row := func(metric, value string) { _, _ = fmt.Fprintf(tw, "%s\t%s\n", metric, value) }
 	row("run", fmt.Sprintf("%s, N=%d APIs, K=%d proxies (%d slow, %d NACKing), %d edits, seed %d",
 		r.Mode, r.APIs, r.Proxies, r.Slow, r.NACKing, r.Edits, r.Seed))
+	row("xDS cache", r.Cache)
 	row("server process", r.ProcSource)
 	row("bundle", fmt.Sprintf("%s, POST %s, POST → first proxy has it %s", kib(int64(r.BundleBytes)), ms(r.Apply), ms(r.FirstConfig)))
 	row("connect storm: first full config", durations(r.Storm))

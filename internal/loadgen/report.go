@@ -9,6 +9,8 @@ import (
 type Report struct {
 	// Mode is "sotw" or "delta".
 	Mode string
+	// Cache is the xDS cache that served the run (Options.Cache).
+	Cache string
 	// APIs, Proxies, Slow, NACKing, Edits and Seed repeat the options.
 	APIs, Proxies, Slow, NACKing, Edits int
 	Seed                                int64
@@ -69,8 +71,12 @@ func newReport(o Options) *Report {
 	if o.Delta {
 		mode = "delta"
 	}
+	cache := o.Cache
+	if cache == "" {
+		cache = "not stated"
+	}
 	return &Report{
-		Mode: mode, APIs: o.APIs, Proxies: o.Proxies, Slow: o.Slow, NACKing: o.NACKing,
+		Mode: mode, Cache: cache, APIs: o.APIs, Proxies: o.Proxies, Slow: o.Slow, NACKing: o.NACKing,
 		Edits: o.Edits, Seed: o.Seed, ProcSource: o.Proc.Source(),
 	}
 }

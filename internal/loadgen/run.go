@@ -17,6 +17,10 @@ type Options struct {
 	AdminURL string
 	// XDSAddress is the control plane's ADS host:port.
 	XDSAddress string
+	// Cache says which xDS cache serves the run (ours or a go-control-plane
+	// baseline), for the report: runs are only comparable side by side
+	// when each says what it measured. Empty reads "not stated".
+	Cache string
 	// APIs is N, the number of generated APIs.
 	APIs int
 	// Proxies is K, the number of simulated proxies, slow and NACKing

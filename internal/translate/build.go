@@ -45,13 +45,17 @@ func buildGateway(gw *ir.Gateway, st *statuses, cfg *GatewayConfig) {
 	}
 	for i := range gw.Listeners {
 		l := &gw.Listeners[i]
-		m, err := buildListener(l)
+		m, err := buildListener(l, gw.Name)
 		add(resourcev3.ListenerType, l.Name, l.Sources, m, err)
 	}
 	for i := range gw.RouteConfigs {
 		rc := &gw.RouteConfigs[i]
 		m, err := buildRouteConfig(rc)
 		add(resourcev3.RouteType, rc.Name, rc.Sources, m, err)
+	}
+	for i := range gw.Scopes {
+		sc := &gw.Scopes[i]
+		add(resourcev3.ScopedRouteType, sc.Name, sc.Sources, buildScope(sc), nil)
 	}
 	for i := range gw.Secrets {
 		s := &gw.Secrets[i]

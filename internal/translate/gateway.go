@@ -58,7 +58,7 @@ func (t *gatewayTranslator) toIRGateway() *ir.Gateway {
 	if t.proxyless {
 		gw.Listeners, gw.RouteConfigs = t.toIRAPIListeners()
 	} else {
-		gw.Listeners, gw.RouteConfigs = t.toIRListeners()
+		gw.Listeners, gw.RouteConfigs, gw.Scopes = t.toIRListeners()
 	}
 	for _, c := range t.clusters {
 		gw.Clusters = append(gw.Clusters, *c)
@@ -70,6 +70,7 @@ func (t *gatewayTranslator) toIRGateway() *ir.Gateway {
 	slices.SortFunc(gw.RouteConfigs, func(a, b ir.RouteConfig) int { return cmp.Compare(a.Name, b.Name) })
 	slices.SortFunc(gw.Clusters, func(a, b ir.Cluster) int { return cmp.Compare(a.Name, b.Name) })
 	slices.SortFunc(gw.Secrets, func(a, b ir.Secret) int { return cmp.Compare(a.Name, b.Name) })
+	slices.SortFunc(gw.Scopes, func(a, b ir.Scope) int { return cmp.Compare(a.Name, b.Name) })
 	return gw
 }
 

@@ -67,6 +67,36 @@ func rds(routeConfig string) *hcmv3.HttpConnectionManager_Rds {
 	return &hcmv3.HttpConnectionManager_Rds{Rds: &hcmv3.Rds{ConfigSource: adsConfigSource(), RouteConfigName: routeConfig}}
 }
 
+// scopeKeyBuilder computes a request's scope key: its Host (:authority)
+// up to the first colon, so "api.example.com:8443" selects the scope of
+// api.example.com. Hostnames are lower case (model rule), as clients send
+// them in practice; scope keys match exactly, so a client sending upper
+// case gets a 404 where a virtual host would have matched.
+func scopeKeyBuilder() *hcmv3.ScopedRoutes_ScopeKeyBuilder {
+	return &hcmv3.ScopedRoutes_ScopeKeyBuilder{Fragments: []*hcmv3.ScopedRoutes_ScopeKeyBuilder_FragmentBuilder{{
+		Type: &hcmv3.ScopedRoutes_ScopeKeyBuilder_FragmentBuilder_HeaderValueExtractor_{
+			HeaderValueExtractor: &hcmv3.ScopedRoutes_ScopeKeyBuilder_FragmentBuilder_HeaderValueExtractor{
+				Name:             ":authority",
+				ElementSeparator: ":",
+				ExtractType:      &hcmv3.ScopedRoutes_ScopeKeyBuilder_FragmentBuilder_HeaderValueExtractor_Index{Index: 0},
+			},
+		},
+	}}}
+}
+
+// scopedRoutes routes by host: the scopes (SRDS) and their route
+// configurations (RDS) both come over ADS. Envoy fetches every scope's
+// route configuration as soon as the scope arrives (on_demand is off), so
+// a proxy holds all its routes before traffic needs them.
+func scopedRoutes(gateway string) *hcmv3.HttpConnectionManager_ScopedRoutes {
+	return &hcmv3.HttpConnectionManager_ScopedRoutes{ScopedRoutes: &hcmv3.ScopedRoutes{
+		Name:            scopedRoutesName(gateway),
+		ScopeKeyBuilder: scopeKeyBuilder(),
+		RdsConfigSource: adsConfigSource(),
+		ConfigSpecifier: &hcmv3.ScopedRoutes_ScopedRds{ScopedRds: &hcmv3.ScopedRds{ScopedRdsConfigSource: adsConfigSource()}},
+	}}
+}
+
 // buildEdgeHCM is the HTTP connection manager of every proxied listener,
 // with Envoy's edge-proxy best practices:
 //   - paths are normalised and slashes merged before matching, and escaped

@@ -60,6 +60,7 @@ var typeFiles = []struct{ typ, suffix string }{
 	{resourcev3.ClusterType, "clusters"},
 	{resourcev3.EndpointType, "endpoints"},
 	{resourcev3.SecretType, "secrets"},
+	{resourcev3.ScopedRouteType, "scopes"},
 }
 
 // renderResources renders resources as a YAML list through protojson, so

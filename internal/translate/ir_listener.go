@@ -2,6 +2,7 @@ package translate
 
 import (
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 
@@ -11,9 +12,10 @@ import (
 )
 
 // toIRListeners converts a proxied gateway's listeners and, for the HTTP
-// ones, the route configuration of the APIs that fit their hostnames. A
-// listener that cannot be built is left out and reported on the Gateway.
-func (t *gatewayTranslator) toIRListeners() ([]ir.Listener, []ir.RouteConfig) {
+// ones, the route configuration of the APIs that fit their hostnames,
+// split by host into scopes when scopeByHost allows. A listener that
+// cannot be built is left out and reported on the Gateway.
+func (t *gatewayTranslator) toIRListeners() ([]ir.Listener, []ir.RouteConfig, []ir.Scope) {
 	var (
 		listeners []ir.Listener
 		rcs       []ir.RouteConfig
@@ -52,7 +54,69 @@ func (t *gatewayTranslator) toIRListeners() ([]ir.Listener, []ir.RouteConfig) {
 				"no HTTP or HTTPS listener of Gateway %q accepts these hostnames; the API is not served there", t.key.Name))
 		}
 	}
-	return listeners, rcs
+	if scoped, scopes, ok := scopeByHost(rcs); ok {
+		for i := range listeners {
+			for j := range listeners[i].FilterChains {
+				if fc := &listeners[i].FilterChains[j]; fc.RouteConfig != "" {
+					fc.RouteConfig, fc.Scoped = "", true
+				}
+			}
+		}
+		return listeners, scoped, scopes
+	}
+	return listeners, rcs, nil
+}
+
+// scopeByHost splits a gateway's routing into one route configuration per
+// host, selected by the request's Host through scoped routes, so that
+// editing one API re-sends only its host's routes instead of every route
+// of the listener (PERFORMANCE.md: fine-grained resources). Envoy shares
+// one set of scopes between all the listeners of a proxy and matches scope
+// keys exactly, so this applies only when every HTTP and HTTPS listener
+// serves the very same virtual hosts and none of them is a wildcard;
+// otherwise the gateway keeps one route configuration per listener (see
+// docs/translation.md). Hosts whose every route was left out get no scope:
+// they are answered 404 either way.
+func scopeByHost(rcs []ir.RouteConfig) ([]ir.RouteConfig, []ir.Scope, bool) {
+	if len(rcs) == 0 || len(rcs[0].VirtualHosts) == 0 {
+		return nil, nil, false
+	}
+	first := rcs[0].VirtualHosts
+	for _, rc := range rcs[1:] {
+		if !reflect.DeepEqual(rc.VirtualHosts, first) {
+			return nil, nil, false
+		}
+	}
+	for _, vh := range first {
+		if len(vh.Domains) != 1 || strings.Contains(vh.Domains[0], "*") {
+			return nil, nil, false
+		}
+	}
+	var (
+		out    []ir.RouteConfig
+		scopes []ir.Scope
+	)
+	for _, vh := range first {
+		if len(vh.Routes) == 0 {
+			continue
+		}
+		host := vh.Domains[0]
+		apis := map[string]bool{}
+		for _, r := range vh.Routes {
+			apis[r.Source.Name] = true
+		}
+		var srcs []ir.Source
+		for _, name := range sortedKeys(apis) {
+			srcs = append(srcs, ir.Source{Kind: string(model.KindAPI), Name: name})
+		}
+		rc := ir.RouteConfig{Name: hostRouteConfigName(host), VirtualHosts: []ir.VirtualHost{vh}, Sources: srcs}
+		out = append(out, rc)
+		scopes = append(scopes, ir.Scope{Name: scopeName(host), Host: host, RouteConfig: rc.Name, Sources: srcs})
+	}
+	if len(scopes) == 0 {
+		return nil, nil, false
+	}
+	return out, scopes, true
 }
 
 // toIRFilterChains makes one filter chain for HTTP, and one per

@@ -28,8 +28,9 @@ const connectionBufferLimit = 32 * 1024
 
 // buildListener is the LDS resource of a listener: an api_listener for a
 // proxyless gateway, else a socket listener with one filter chain per SNI
-// group (HTTPS) or a single chain (HTTP, TCP).
-func buildListener(l *ir.Listener) (*listenerv3.Listener, error) {
+// group (HTTPS) or a single chain (HTTP, TCP). gateway names the set of
+// scopes of scoped chains.
+func buildListener(l *ir.Listener, gateway string) (*listenerv3.Listener, error) {
 	if l.API {
 		hcm, err := buildAPIListenerHCM(l.Name, l.RouteConfig)
 		if err != nil {
@@ -47,7 +48,7 @@ func buildListener(l *ir.Listener) (*listenerv3.Listener, error) {
 		PerConnectionBufferLimitBytes: wrapperspb.UInt32(connectionBufferLimit),
 	}
 	for i := range l.FilterChains {
-		fc, err := buildFilterChain(l, &l.FilterChains[i])
+		fc, err := buildFilterChain(l, &l.FilterChains[i], gateway)
 		if err != nil {
 			return nil, fmt.Errorf("listener %q: filter chain %q: %w", l.Name, l.FilterChains[i].Name, err)
 		}
@@ -66,7 +67,7 @@ func buildListener(l *ir.Listener) (*listenerv3.Listener, error) {
 	return out, nil
 }
 
-func buildFilterChain(l *ir.Listener, fc *ir.FilterChain) (*listenerv3.FilterChain, error) {
+func buildFilterChain(l *ir.Listener, fc *ir.FilterChain, gateway string) (*listenerv3.FilterChain, error) {
 	out := &listenerv3.FilterChain{Name: fc.Name}
 	if len(fc.ServerNames) > 0 {
 		out.FilterChainMatch = &listenerv3.FilterChainMatch{ServerNames: fc.ServerNames}
@@ -85,6 +86,9 @@ func buildFilterChain(l *ir.Listener, fc *ir.FilterChain) (*listenerv3.FilterCha
 		hcm, err := buildEdgeHCM(l.Name, fc.RouteConfig)
 		if err != nil {
 			return nil, err
+		}
+		if fc.Scoped {
+			hcm.RouteSpecifier = scopedRoutes(gateway)
 		}
 		filter = hcm
 	}

@@ -23,6 +23,21 @@ func apiListenerName(hostname string) string { return hostname }
 // contain dots, because listener names are DNS labels.
 func routeConfigName(listener string) string { return listener }
 
+// hostRouteConfigName names the route configuration of one scope (one
+// host) of a gateway routing by host: "host/<hostname>". The slash keeps
+// it apart from listener names (DNS labels); the two never coexist on one
+// gateway anyway (every HTTP chain is scoped or none is).
+func hostRouteConfigName(hostname string) string { return "host/" + hostname }
+
+// scopeName names the scope of one host: the hostname, which is unique
+// among the scopes of a gateway (one scope per host).
+func scopeName(hostname string) string { return hostname }
+
+// scopedRoutesName names a gateway's set of scopes in every HTTP
+// connection manager that routes by host. Envoy keys its SRDS subscription
+// on the config source, so every listener of the proxy shares the set.
+func scopedRoutesName(gateway string) string { return "scopes/" + gateway }
+
 // apiRouteConfigName names the route configuration of a proxyless API
 // listener: its hostname.
 func apiRouteConfigName(hostname string) string { return hostname }

@@ -38,6 +38,18 @@ func buildRouteConfig(rc *ir.RouteConfig) (*routev3.RouteConfiguration, error) {
 	return out, nil
 }
 
+// buildScope is the SRDS resource of a scope: its host as the one key
+// fragment (see scopeKeyBuilder) and the route configuration to use.
+func buildScope(s *ir.Scope) *routev3.ScopedRouteConfiguration {
+	return &routev3.ScopedRouteConfiguration{
+		Name:                   s.Name,
+		RouteConfigurationName: s.RouteConfig,
+		Key: &routev3.ScopedRouteConfiguration_Key{Fragments: []*routev3.ScopedRouteConfiguration_Key_Fragment{{
+			Type: &routev3.ScopedRouteConfiguration_Key_Fragment_StringKey{StringKey: s.Host},
+		}}},
+	}
+}
+
 func buildRoute(r *ir.Route) (*routev3.Route, error) {
 	out := &routev3.Route{Name: r.Name, Match: buildRouteMatch(&r.Match)}
 	switch {

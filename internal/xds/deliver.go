@@ -17,16 +17,17 @@ import (
 // the order they arrive):
 //
 //  1. Additions and changes go in addOrder (secrets, clusters, endpoints,
-//     listeners, routes). A type is sent only when no earlier type has an
+//     listeners, scopes, routes). A type is sent only when no earlier type has an
 //     unsent change; when an earlier type's watch is closed (its last
 //     response not yet ACKed or NACKed), later types wait for it. A NACK
 //     reopens the watch, so a rejecting proxy is not stuck; a proxy that
 //     never answers holds up only itself.
-//  2. Removals go afterwards in removeOrder (listeners, routes, clusters,
+//  2. Removals go afterwards in removeOrder (listeners, scopes, routes, clusters,
 //     endpoints, secrets: referrers first), only when no type has an unsent
 //     addition or change, under the same open-watch rule, and only once the
 //     proxy has subscribed to every type that could still name the removed
-//     resources (referrersWatched). On SotW the additions phase therefore
+//     resources (referrersWatched) and has answered their last responses
+//     (referrersSettled). On SotW the additions phase therefore
 //     sends the new resources together with those about to go, and the
 //     removals phase sends the final set; on delta the removals phase sends
 //     removed_resources.
@@ -62,7 +63,7 @@ func (c *cache) deliver(st *streamState) {
 		}
 	}
 	for _, t := range removeOrder {
-		if !c.referrersWatched(st, t) {
+		if !c.referrersWatched(st, t) || !referrersSettled(st, t) {
 			return
 		}
 		if ts := st.types[t]; ts != nil && ts.watched && !c.step(st, ts, t, true) {
@@ -88,10 +89,11 @@ func (c *cache) removalOnReconnect(st *streamState, ts *typeState, typeURL strin
 
 // referrers lists, for each type, the types whose resources name it.
 var referrers = map[string][]string{
-	resourcev3.RouteType:    {resourcev3.ListenerType},
-	resourcev3.ClusterType:  {resourcev3.ListenerType, resourcev3.RouteType},
-	resourcev3.EndpointType: {resourcev3.ClusterType},
-	resourcev3.SecretType:   {resourcev3.ListenerType, resourcev3.ClusterType},
+	resourcev3.ScopedRouteType: {resourcev3.ListenerType},
+	resourcev3.RouteType:       {resourcev3.ListenerType, resourcev3.ScopedRouteType},
+	resourcev3.ClusterType:     {resourcev3.ListenerType, resourcev3.RouteType},
+	resourcev3.EndpointType:    {resourcev3.ClusterType},
+	resourcev3.SecretType:      {resourcev3.ListenerType, resourcev3.ClusterType},
 }
 
 // referrersWatched holds removals of typeURL back until the proxy has
@@ -107,6 +109,25 @@ func (c *cache) referrersWatched(st *streamState, typeURL string) bool {
 			continue
 		}
 		if ts := st.types[r]; ts == nil || !ts.watched {
+			return false
+		}
+	}
+	return true
+}
+
+// referrersSettled holds removals of typeURL back until the proxy has
+// answered the last response of every type that could name the removed
+// resources. Queued is not enough: go-control-plane's SotW ADS server
+// drops a queued response of a type when a newer request of that type
+// arrives (a by-name subscription change, frequent for RDS under scoped
+// routing) and still sends the responses queued behind it, so a route
+// update pushed just before a cluster removal could vanish while the
+// removal goes out. Waiting for the answer costs the removal one round
+// trip; a dropped update is then re-sent (reconcile) before anything it
+// stopped naming is removed.
+func referrersSettled(st *streamState, typeURL string) bool {
+	for _, r := range referrers[typeURL] {
+		if ts := st.types[r]; ts != nil && ts.watched && !ts.open {
 			return false
 		}
 	}
@@ -179,19 +200,44 @@ func deltaPlan(ts *typeState, cur map[string]*entry, removals bool) (changed []*
 	return nil, removed
 }
 
-// pushSotw queues a state-of-the-world response carrying want.
+// fullStateSotw lists the types whose state-of-the-world responses carry
+// every resource the proxy should hold: the xDS protocol requires it of
+// listeners and clusters, and Envoy treats a SotW scopes response as the
+// complete set too (its SRDS subscription is one wildcard watch). Every
+// other type is "pseudo-delta" (xDS protocol, "Resource updates"): a
+// response carries only what changed, and a resource leaves the proxy when
+// it unsubscribes, which Envoy and grpc-go do once nothing names it.
+var fullStateSotw = map[string]bool{
+	resourcev3.ListenerType:    true,
+	resourcev3.ClusterType:     true,
+	resourcev3.ScopedRouteType: true,
+}
+
+// pushSotw queues a state-of-the-world response that leaves the proxy
+// holding want: all of want for full-state types, only what changed in it
+// otherwise. A pseudo-delta type with nothing changed sends nothing: the
+// proxy already holds want's versions (what it no longer needs it drops
+// on unsubscribing), so the server's record is simply brought up to date.
 func (c *cache) pushSotw(st *streamState, ts *typeState, typeURL string, want map[string]*entry) bool {
 	names := sortedNames(want)
+	full := fullStateSotw[typeURL]
 	res := make([]*anypb.Any, 0, len(names))
 	rec := sentRecord{version: versionOf(want)}
 	returned := make(map[string]string, len(want))
 	for _, n := range names {
-		res = append(res, want[n].any)
-		rec.resources = append(rec.resources, want[n])
-		if h := ts.have[n]; h == nil || h.version != want[n].version {
+		changed := ts.have[n] == nil || ts.have[n].version != want[n].version
+		if full || changed {
+			res = append(res, want[n].any)
+			rec.resources = append(rec.resources, want[n])
+		}
+		if changed {
 			rec.changed = append(rec.changed, want[n])
 		}
 		returned[n] = want[n].version
+	}
+	if !full && len(res) == 0 && ts.synced {
+		ts.prevHave, ts.have = ts.have, want
+		return true
 	}
 	out := &discoveryv3.DiscoveryResponse{VersionInfo: rec.version, Resources: res, TypeUrl: typeURL}
 	r := &sotwResponse{req: ts.sotwReq, out: out, returned: returned}

@@ -19,21 +19,26 @@ import (
 // a listener or cluster must never reach a proxy before the secret it
 // names, a route never before the cluster it names, and endpoints follow
 // their clusters (Envoy warms a cluster until its endpoints arrive).
+// Scopes (SRDS) come between listeners and routes: a listener routing by
+// host makes Envoy subscribe to scopes, and each scope to its route
+// configuration, which Envoy asks for only once it holds the scope.
 // Removals go in removeOrder.
 var addOrder = []string{
 	resourcev3.SecretType,
 	resourcev3.ClusterType,
 	resourcev3.EndpointType,
 	resourcev3.ListenerType,
+	resourcev3.ScopedRouteType,
 	resourcev3.RouteType,
 }
 
 // removeOrder is the order in which removals are sent: referrers before
-// what they refer to (listeners name routes, routes name clusters, clusters
-// name endpoints and secrets), so nothing left on the proxy ever names a
-// resource already gone.
+// what they refer to (listeners name scopes and routes, scopes name routes,
+// routes name clusters, clusters name endpoints and secrets), so nothing
+// left on the proxy ever names a resource already gone.
 var removeOrder = []string{
 	resourcev3.ListenerType,
+	resourcev3.ScopedRouteType,
 	resourcev3.RouteType,
 	resourcev3.ClusterType,
 	resourcev3.EndpointType,

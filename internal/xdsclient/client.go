@@ -317,6 +317,13 @@ func (c *Client) WaitFor(ctx context.Context, cond func() bool) error {
 func (c *Client) handleSotw(r *discoveryv3.DiscoveryResponse) error {
 	v := c.view(r.GetTypeUrl())
 	res := map[string]*anypb.Any{}
+	if !FullStateSotw(r.GetTypeUrl()) {
+		// Pseudo-delta: a response carries what changed; the rest stays
+		// until unsubscribed (Envoy ignores an update that lacks a
+		// subscribed route configuration, endpoints or secret).
+		maps.Copy(res, v.res)
+	}
+	var carried []string
 	for _, a := range r.GetResources() {
 		name, err := resourceName(a)
 		if err != nil {
@@ -327,9 +334,11 @@ func (c *Client) handleSotw(r *discoveryv3.DiscoveryResponse) error {
 		// unsubscribed resource back.
 		if v.names == nil || slices.Contains(v.names, name) {
 			res[name] = a
+			carried = append(carried, name)
 		}
 	}
-	c.log = append(c.log, Response{TypeURL: r.GetTypeUrl(), Version: r.GetVersionInfo(), Names: sortedKeys(res)})
+	slices.Sort(carried)
+	c.log = append(c.log, Response{TypeURL: r.GetTypeUrl(), Version: r.GetVersionInfo(), Names: carried})
 	v.nonce = r.GetNonce()
 	req := &discoveryv3.DiscoveryRequest{Node: c.node, TypeUrl: r.GetTypeUrl(), ResourceNames: v.names, ResponseNonce: v.nonce}
 	if msg := c.rejects(r.GetTypeUrl(), res); msg != "" {
@@ -343,6 +352,18 @@ func (c *Client) handleSotw(r *discoveryv3.DiscoveryResponse) error {
 		return err
 	}
 	return c.follow(r.GetTypeUrl())
+}
+
+// FullStateSotw reports whether a state-of-the-world response of typeURL
+// carries the complete set (listeners, clusters, and scopes as Envoy treats
+// them) rather than only what changed (every other type, per the xDS
+// protocol).
+func FullStateSotw(typeURL string) bool {
+	switch typeURL {
+	case resourcev3.ListenerType, resourcev3.ClusterType, resourcev3.ScopedRouteType:
+		return true
+	}
+	return false
 }
 
 func (c *Client) handleDelta(r *discoveryv3.DeltaDiscoveryResponse) error {
@@ -383,11 +404,14 @@ func (c *Client) rejects(typeURL string, res map[string]*anypb.Any) string {
 	return c.nack(typeURL, res)
 }
 
-// follow subscribes by name to what clusters and listeners reference, as
-// Envoy does: EDS after CDS, RDS after LDS, SDS after either. A type is
-// first subscribed when something names a resource of it.
+// follow subscribes to what clusters, listeners and scopes reference, as
+// Envoy does: EDS after CDS, RDS after LDS, SDS after either; and when a
+// listener routes by host, the SRDS wildcard after LDS and RDS after SRDS.
+// A type is first subscribed when something names a resource of it.
 func (c *Client) follow(typeURL string) error {
-	if typeURL != resourcev3.ClusterType && typeURL != resourcev3.ListenerType {
+	switch typeURL {
+	case resourcev3.ClusterType, resourcev3.ListenerType, resourcev3.ScopedRouteType:
+	default:
 		return nil
 	}
 	refs, err := c.references()
@@ -398,8 +422,18 @@ func (c *Client) follow(typeURL string) error {
 		if err := c.subscribeReferenced(resourcev3.EndpointType, sortedKeys(c.types[typeURL].res)); err != nil {
 			return err
 		}
-	} else if err := c.subscribeReferenced(resourcev3.RouteType, sortedKeys(refs.routes)); err != nil {
+		return c.subscribeReferenced(resourcev3.SecretType, sortedKeys(refs.secrets))
+	}
+	if _, subscribed := c.types[resourcev3.ScopedRouteType]; refs.scoped && !subscribed {
+		if err := c.Subscribe(resourcev3.ScopedRouteType, nil); err != nil {
+			return err
+		}
+	}
+	if err := c.subscribeReferenced(resourcev3.RouteType, sortedKeys(refs.routes)); err != nil {
 		return err
+	}
+	if typeURL == resourcev3.ScopedRouteType {
+		return nil
 	}
 	return c.subscribeReferenced(resourcev3.SecretType, sortedKeys(refs.secrets))
 }

@@ -166,10 +166,12 @@ func (c *Client) RouteWeights() (map[string]uint32, error) {
 	return out, nil
 }
 
-// refs are the names held listeners and clusters make Envoy subscribe to.
+// refs are the names held listeners, clusters and scopes make Envoy
+// subscribe to.
 type refs struct {
-	routes  map[string]bool // RDS route_config_name of every HCM
+	routes  map[string]bool // RDS route_config_name of every HCM and held scope
 	secrets map[string]bool // SdsSecretConfig names served over ADS
+	scoped  bool            // an HCM routes by scope with SRDS over ADS
 }
 
 // references walks every held listener and cluster, including the typed
@@ -192,6 +194,10 @@ func (c *Client) references() (refs, error) {
 					if n := m.GetRouteConfigName(); n != "" {
 						r.routes[n] = true
 					}
+				case *hcmv3.ScopedRds:
+					if m.GetScopedRdsConfigSource().GetAds() != nil {
+						r.scoped = true
+					}
 				case *tlsv3.SdsSecretConfig:
 					// Without an ADS config source the name refers to a
 					// static secret of the bootstrap.
@@ -201,6 +207,16 @@ func (c *Client) references() (refs, error) {
 				}
 			})
 		}
+	}
+	if !r.scoped {
+		return r, nil // scopes no listener uses route nothing
+	}
+	for name, a := range c.held(resourcev3.ScopedRouteType) {
+		sc := &routev3.ScopedRouteConfiguration{}
+		if err := a.UnmarshalTo(sc); err != nil {
+			return r, fmt.Errorf("%s %q: %w", resourcev3.ScopedRouteType, name, err)
+		}
+		r.routes[sc.GetRouteConfigurationName()] = true
 	}
 	return r, nil
 }

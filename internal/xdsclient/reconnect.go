@@ -43,5 +43,5 @@ func (c *Client) Reconnect(ctx context.Context, addr string) (*Client, error) {
 // resumeOrder is the order in which a reconnecting client re-subscribes.
 var resumeOrder = []string{
 	resourcev3.ClusterType, resourcev3.ListenerType, resourcev3.EndpointType,
-	resourcev3.RouteType, resourcev3.SecretType,
+	resourcev3.ScopedRouteType, resourcev3.RouteType, resourcev3.SecretType,
 }

@@ -22,6 +22,10 @@ type Gateway struct {
 	Listeners []Listener
 	// RouteConfigs are sorted by name.
 	RouteConfigs []RouteConfig
+	// Scopes are sorted by name. When set, every HTTP and HTTPS filter
+	// chain of the gateway is Scoped: a request's Host selects one scope,
+	// whose route configuration holds that host's routes only.
+	Scopes []Scope
 	// Clusters are sorted by name; only the ones this gateway routes to.
 	Clusters []Cluster
 	// Secrets are sorted by name; only the ones listeners or clusters use.
@@ -66,10 +70,27 @@ type FilterChain struct {
 	ServerNames []string
 	// TLS terminates TLS on the chain (HTTPS); nil for plain text.
 	TLS *DownstreamTLS
-	// RouteConfig names the RDS route configuration (HTTP and HTTPS).
+	// RouteConfig names the RDS route configuration (HTTP and HTTPS),
+	// unless the chain is Scoped.
 	RouteConfig string
+	// Scoped chains route through the gateway's Scopes (by Host) instead
+	// of one RouteConfig.
+	Scoped bool
 	// TCPCluster is the cluster tcp_proxy forwards to (TCP).
 	TCPCluster string
+}
+
+// Scope maps one exact Host value to the route configuration holding
+// that host's routes.
+type Scope struct {
+	// Name is the scope's resource name, unique within the gateway.
+	Name string
+	// Host is the exact Host (or :authority) value, without a port.
+	Host string
+	// RouteConfig names the route configuration of the scope.
+	RouteConfig string
+	// Sources are the APIs whose routes the scope's configuration holds.
+	Sources []Source
 }
 
 // TLSVersion is a TLS protocol version.

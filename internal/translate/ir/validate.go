@@ -30,8 +30,10 @@ func (g *Gateway) Validate() error {
 	errs = append(errs, checkNames("route configuration", g.RouteConfigs, func(r RouteConfig) string { return r.Name }))
 	errs = append(errs, checkNames("cluster", g.Clusters, func(c Cluster) string { return c.Name }))
 	errs = append(errs, checkNames("secret", g.Secrets, func(s Secret) string { return s.Name }))
+	errs = append(errs, checkNames("scope", g.Scopes, func(s Scope) string { return s.Name }))
+	errs = append(errs, g.validateScopes(routeConfigs))
 	for i := range g.Listeners {
-		errs = append(errs, g.Listeners[i].validate(clusters, secrets, routeConfigs))
+		errs = append(errs, g.Listeners[i].validate(clusters, secrets, routeConfigs, len(g.Scopes) > 0))
 	}
 	for i := range g.RouteConfigs {
 		errs = append(errs, g.RouteConfigs[i].validate(clusters))
@@ -58,7 +60,25 @@ func checkNames[T any](what string, items []T, name func(T) string) error {
 	return nil
 }
 
-func (l *Listener) validate(clusters, secrets, rcs map[string]bool) error {
+// validateScopes checks that scope hosts are exact and unique (a request's
+// Host selects at most one scope) and that their configurations exist.
+func (g *Gateway) validateScopes(rcs map[string]bool) error {
+	hosts := map[string]bool{}
+	for _, s := range g.Scopes {
+		switch {
+		case s.Host == "" || strings.ContainsAny(s.Host, "*:"):
+			return fmt.Errorf("scope %q: host %q is not an exact host without a port", s.Name, s.Host)
+		case hosts[s.Host]:
+			return fmt.Errorf("scope %q: host %q is in two scopes", s.Name, s.Host)
+		case !rcs[s.RouteConfig]:
+			return fmt.Errorf("scope %q: route configuration %q is missing", s.Name, s.RouteConfig)
+		}
+		hosts[s.Host] = true
+	}
+	return nil
+}
+
+func (l *Listener) validate(clusters, secrets, rcs map[string]bool, scoped bool) error {
 	if l.API {
 		if !rcs[l.RouteConfig] {
 			return fmt.Errorf("listener %q: route configuration %q is missing", l.Name, l.RouteConfig)
@@ -76,7 +96,7 @@ func (l *Listener) validate(clusters, secrets, rcs map[string]bool) error {
 		if len(fc.ServerNames) == 0 {
 			defaults++
 		}
-		if err := fc.validate(l.Protocol, clusters, secrets, rcs); err != nil {
+		if err := fc.validate(l.Protocol, clusters, secrets, rcs, scoped); err != nil {
 			return fmt.Errorf("listener %q: filter chain %q: %w", l.Name, fc.Name, err)
 		}
 	}
@@ -86,14 +106,19 @@ func (l *Listener) validate(clusters, secrets, rcs map[string]bool) error {
 	return nil
 }
 
-func (fc *FilterChain) validate(p Protocol, clusters, secrets, rcs map[string]bool) error {
+func (fc *FilterChain) validate(p Protocol, clusters, secrets, rcs map[string]bool, scoped bool) error {
 	switch p {
 	case ProtocolTCP:
 		if !clusters[fc.TCPCluster] {
 			return fmt.Errorf("cluster %q is missing", fc.TCPCluster)
 		}
 	case ProtocolHTTP, ProtocolHTTPS:
-		if !rcs[fc.RouteConfig] {
+		switch {
+		case fc.Scoped != scoped:
+			return fmt.Errorf("scoped is %v, but the gateway's scopes say %v: every HTTP chain routes by scope or none does", fc.Scoped, scoped)
+		case fc.Scoped && fc.RouteConfig != "":
+			return fmt.Errorf("a scoped chain names no route configuration (it has %q)", fc.RouteConfig)
+		case !fc.Scoped && !rcs[fc.RouteConfig]:
 			return fmt.Errorf("route configuration %q is missing", fc.RouteConfig)
 		}
 	default:
