@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"slices"
 	"sync"
 	"time"
 
@@ -69,23 +70,44 @@ type streamState struct {
 }
 
 // typeState is what one stream knows about one resource type.
+//
+// Work per update is in proportion to what changed: update marks the
+// changed names dirty on each stream of the gateway, and a push looks only
+// at dirty names (or at everything when all is set: a first watch, a
+// reconnect, a dropped response).
 type typeState struct {
 	// Serving.
-	open       bool                         // a watch is open: the proxy may be sent a response
-	sotwCh     chan<- cachev3.Response      // the open watch's channel (shared by all
-	deltaCh    chan<- cachev3.DeltaResponse // types of a stream in ordered ADS)
-	watchID    uint64                       // the open watch; a late cancel of an older one is ignored
-	sotwReq    *discoveryv3.DiscoveryRequest
-	deltaReq   *discoveryv3.DeltaDiscoveryRequest
-	watched    bool   // CreateWatch has been called at least once
-	synced     bool   // the proxy was sent this type, or proved it holds it
-	pushed     bool   // a response of this type was queued on this stream
-	claimed    string // SotW version_info the proxy sent before it was synced
-	wildcard   bool
+	open     bool                         // a watch is open: the proxy may be sent a response
+	sotwCh   chan<- cachev3.Response      // the open watch's channel (shared by all
+	deltaCh  chan<- cachev3.DeltaResponse // types of a stream in ordered ADS)
+	watchID  uint64                       // the open watch; a late cancel of an older one is ignored
+	sotwReq  *discoveryv3.DiscoveryRequest
+	deltaReq *discoveryv3.DeltaDiscoveryRequest
+	watched  bool   // CreateWatch has been called at least once
+	synced   bool   // the proxy was sent this type, or proved it holds it
+	pushed   bool   // a response of this type was queued on this stream
+	claimed  string // SotW version_info the proxy sent before it was synced
+	wildcard bool
+	// subscribed is the stream's own copy of the subscribed names (the
+	// server mutates its copy); subList is the last SotW request's list,
+	// to skip rebuilding the set when an ACK repeats it.
 	subscribed map[string]struct{}
-	have       map[string]*entry // what the proxy holds, or will once it reads its queue
-	prevHave   map[string]*entry // have before the last push, to resolve dropped responses
-	held       map[string]*entry // SotW: the last ACKed set, what a NACKing proxy still runs
+	subList    []string
+	// have is what the proxy holds, or will once it reads its queue, and
+	// haveHash its set hash. For full-state SotW types have is replaced
+	// on every push (and may be a gateway's own map); otherwise it is
+	// updated in place.
+	have     map[string]*entry
+	haveHash uint64
+	owned    bool // have is the stream's own map, safe to update in place
+	// dirty names may differ between have and the gateway; all means
+	// every name may.
+	dirty map[string]struct{}
+	all   bool
+	// undo restores have if the server drops the last push (SotW does
+	// when a newer request of the type arrives before it is sent).
+	undo undoRecord
+	held map[string]*entry // SotW full-state: the last ACKed set, what a NACKing proxy still runs
 
 	// Status.
 	inflight    any        // the last response pushed, to recognise it in the send callback
@@ -97,12 +119,26 @@ type typeState struct {
 	nacked      bool // the last answered response was NACKed
 }
 
+// undoRecord is how to take back the last push: the previous have map
+// (full-state pushes replace it) or the previous entries of the names the
+// push changed (nil: the proxy did not hold the name).
+type undoRecord struct {
+	valid    bool
+	have     map[string]*entry
+	haveHash uint64
+	owned    bool // have is the stream's own map, safe to update in place
+	prev     map[string]*entry
+}
+
 // sentRecord describes one response for status and NACK attribution.
 type sentRecord struct {
 	nonce     string
 	version   string
 	resources []*entry // every resource the response carried
 	changed   []*entry // those the proxy did not hold at that version
+	// set is the whole set a full-state SotW response left the proxy
+	// holding: what it runs once it ACKs (held).
+	set map[string]*entry
 }
 
 func newCache(log *slog.Logger) *cache {
@@ -131,7 +167,13 @@ func (c *cache) CreateWatch(req *cachev3.Request, sub cachev3.Subscription, ch c
 	}
 	ts := st.typeState(req.GetTypeUrl())
 	ts.sotwCh = ch
-	c.openWatch(st, ts, req.GetTypeUrl(), sub)
+	if ts.inflight != nil {
+		// Pushed but never sent: the server dropped it to answer this
+		// newer request (go-control-plane's ordered ADS does).
+		ts.revert()
+	}
+	openWatch(ts, sub.IsWildcard())
+	setSotwNames(ts, sub.IsWildcard(), req.GetResourceNames())
 	ts.sotwReq = req
 	if !ts.synced {
 		// A proxy reconnecting (typically to a restarted control plane)
@@ -143,7 +185,9 @@ func (c *cache) CreateWatch(req *cachev3.Request, sub cachev3.Subscription, ch c
 	return c.cancelFunc(st.key, req.GetTypeUrl(), ts.watchID), nil
 }
 
-// CreateDeltaWatch opens a delta watch; see CreateWatch.
+// CreateDeltaWatch opens a delta watch; see CreateWatch. The delta server
+// never drops a queued response, and reports subscription changes as
+// deltas, which are applied to the stream's own set.
 func (c *cache) CreateDeltaWatch(req *cachev3.DeltaRequest, sub cachev3.Subscription, ch chan cachev3.DeltaResponse) (func(), error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -153,13 +197,82 @@ func (c *cache) CreateDeltaWatch(req *cachev3.DeltaRequest, sub cachev3.Subscrip
 	}
 	ts := st.typeState(req.GetTypeUrl())
 	ts.deltaCh = ch
-	if !ts.watched && len(req.GetInitialResourceVersions()) > 0 {
-		ts.synced = true // a reconnecting proxy: send only differences
+	first := !ts.watched
+	openWatch(ts, sub.IsWildcard())
+	if first {
+		// initial_resource_versions: a reconnecting proxy says what it
+		// holds, so it is sent only differences.
+		ts.setHave(c.resolve(st, req.GetTypeUrl(), sub.ReturnedResources()), true)
+		if len(ts.have) > 0 {
+			ts.synced = true
+		}
+		ts.subscribed = maps.Clone(sub.SubscribedResources())
+	} else {
+		for _, n := range req.GetResourceNamesSubscribe() {
+			ts.subscribed[n] = struct{}{}
+			ts.markDirty(n)
+		}
+		for _, n := range req.GetResourceNamesUnsubscribe() {
+			delete(ts.subscribed, n)
+			ts.forget(n) // Envoy drops what it unsubscribes from
+		}
 	}
-	c.openWatch(st, ts, req.GetTypeUrl(), sub)
 	ts.deltaReq = req
 	c.deliver(st)
 	return c.cancelFunc(st.key, req.GetTypeUrl(), ts.watchID), nil
+}
+
+// openWatch marks the type's watch open. A change of wildcard-ness makes
+// every name dirty.
+func openWatch(ts *typeState, wildcard bool) {
+	if !ts.watched || ts.wildcard != wildcard {
+		ts.all = true
+	}
+	ts.watched = true
+	ts.open = true
+	ts.watchID++
+	ts.wildcard = wildcard
+}
+
+// setSotwNames applies a SotW request's resource names: the request lists
+// every subscribed name, so an unchanged list (every ACK) costs one slice
+// comparison, and a changed one a rebuild of the set.
+func setSotwNames(ts *typeState, wildcard bool, names []string) {
+	if wildcard || slices.Equal(names, ts.subList) && ts.subscribed != nil {
+		return
+	}
+	next := make(map[string]struct{}, len(names))
+	for _, n := range names {
+		next[n] = struct{}{}
+		if _, ok := ts.subscribed[n]; !ok {
+			ts.markDirty(n)
+		}
+	}
+	for n := range ts.subscribed {
+		if _, ok := next[n]; !ok {
+			ts.forget(n) // the proxy drops what it no longer asks for
+		}
+	}
+	ts.subscribed, ts.subList = next, slices.Clone(names)
+}
+
+// resolve turns what a proxy says it holds (name → version) into entries,
+// sharing the gateway's when the versions match. An entry whose bytes are
+// unknown keeps only its version.
+func (c *cache) resolve(st *streamState, typeURL string, held map[string]string) map[string]*entry {
+	var cur map[string]*entry
+	if gs := c.gateways[st.gateway]; gs != nil {
+		cur = gs.resources[typeURL]
+	}
+	out := make(map[string]*entry, len(held))
+	for n, v := range held {
+		if e := cur[n]; e != nil && e.version == v {
+			out[n] = e
+		} else {
+			out[n] = versionOnly(n, v)
+		}
+	}
+	return out
 }
 
 // Fetch serves REST xDS, which Tollgate does not offer.
@@ -180,59 +293,6 @@ func (c *cache) takeStream(req any) (*streamState, error) {
 	}
 	st.pendingReq = nil
 	return st, nil
-}
-
-// openWatch copies the subscription: the server mutates it on its own
-// goroutine after CreateWatch returns, so it must not be read later.
-func (c *cache) openWatch(st *streamState, ts *typeState, typeURL string, sub cachev3.Subscription) {
-	ts.watched = true
-	ts.open = true
-	ts.watchID++
-	ts.wildcard = sub.IsWildcard()
-	ts.subscribed = maps.Clone(sub.SubscribedResources())
-	if st.key.delta || ts.pushed {
-		ts.have = c.reconcile(st, ts, typeURL, sub.ReturnedResources())
-	}
-	// Otherwise a SotW server knows nothing the proxy holds (its map is
-	// empty) while have may hold what the proxy proved by its version.
-}
-
-// reconcile returns the entries matching what the server says the proxy was
-// returned. They differ from ts.have when the server dropped a queued
-// response (SotW does when a newer request of the type arrives) or on a
-// delta stream's first request (initial_resource_versions). An entry whose
-// bytes are unknown keeps only its version.
-func (c *cache) reconcile(st *streamState, ts *typeState, typeURL string, returned map[string]string) map[string]*entry {
-	if len(returned) == len(ts.have) {
-		same := true
-		for n, v := range returned {
-			if e, ok := ts.have[n]; !ok || e.version != v {
-				same = false
-				break
-			}
-		}
-		if same {
-			return ts.have
-		}
-	}
-	var cur map[string]*entry
-	if gs := c.gateways[st.gateway]; gs != nil {
-		cur = gs.resources[typeURL]
-	}
-	out := make(map[string]*entry, len(returned))
-	for n, v := range returned {
-		switch {
-		case ts.have[n] != nil && ts.have[n].version == v:
-			out[n] = ts.have[n]
-		case ts.prevHave[n] != nil && ts.prevHave[n].version == v:
-			out[n] = ts.prevHave[n]
-		case cur[n] != nil && cur[n].version == v:
-			out[n] = cur[n]
-		default:
-			out[n] = &entry{name: n, version: v}
-		}
-	}
-	return out
 }
 
 // cancelFunc closes one watch. go-control-plane cancels a watch before
@@ -271,9 +331,77 @@ func (ts *typeState) subscribes(name string) bool {
 	return ok
 }
 
+// markDirty notes that name may differ between have and the gateway.
+func (ts *typeState) markDirty(name string) {
+	if ts.all {
+		return
+	}
+	if ts.dirty == nil {
+		ts.dirty = make(map[string]struct{})
+	}
+	ts.dirty[name] = struct{}{}
+}
+
+// setHave replaces have; owned says whether the stream may update the
+// map in place (a full-state push may install a gateway's own map).
+func (ts *typeState) setHave(have map[string]*entry, owned bool) {
+	ts.have, ts.haveHash, ts.owned = have, setHash(have), owned
+}
+
+// own gives the stream its own copy of have before an in-place update.
+func (ts *typeState) own() {
+	if ts.owned {
+		return
+	}
+	ts.have = maps.Clone(ts.have)
+	if ts.have == nil {
+		ts.have = make(map[string]*entry)
+	}
+	ts.owned = true
+}
+
+// forget drops name from have: the proxy no longer holds it.
+func (ts *typeState) forget(name string) {
+	e := ts.have[name]
+	if e == nil {
+		return
+	}
+	ts.own()
+	delete(ts.have, name)
+	ts.haveHash ^= e.h
+}
+
+// revert takes back the last push, which the server dropped, and makes
+// every name dirty so what is owed is recomputed.
+func (ts *typeState) revert() {
+	if u := ts.undo; u.valid {
+		if u.prev == nil {
+			ts.have, ts.haveHash, ts.owned = u.have, u.haveHash, u.owned
+		} else {
+			ts.own()
+			for n, e := range u.prev {
+				if old := ts.have[n]; old != nil {
+					ts.haveHash ^= old.h
+				}
+				if e == nil {
+					delete(ts.have, n)
+				} else {
+					ts.have[n] = e
+					ts.haveHash ^= e.h
+				}
+			}
+		}
+	}
+	ts.undo = undoRecord{}
+	ts.inflight = nil
+	ts.all = true
+}
+
 // current is the gateway's content of typeURL that the proxy subscribes to,
 // or nil when the stream's gateway has no configuration (unknown, or
-// nothing loaded yet).
+// nothing loaded yet). It costs a pass over the subscription; the serving
+// path uses plan instead and calls it only for reconnects and full-state
+// SotW responses to by-name subscribers.
 func (c *cache) current(st *streamState, ts *typeState, typeURL string) map[string]*entry {
 	if !c.loaded {
 		return nil
@@ -283,11 +411,10 @@ func (c *cache) current(st *streamState, ts *typeState, typeURL string) map[stri
 		return nil
 	}
 	all := gs.resources[typeURL]
-	out := make(map[string]*entry, len(all))
 	if ts.wildcard {
-		maps.Copy(out, all)
-		return out
+		return all // shared, never mutated
 	}
+	out := make(map[string]*entry, len(ts.subscribed))
 	for n := range ts.subscribed {
 		if e := all[n]; e != nil {
 			out[n] = e
@@ -328,15 +455,40 @@ func (c *cache) update(out *translate.Output) error {
 		next[name] = gs
 	}
 
+	diffs := make(map[string]map[string][]string, len(next))
+	for name, gs := range next {
+		if old[name] != gs {
+			diffs[name] = diffGateway(old[name], gs)
+		}
+	}
+
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	firstLoad := !c.loaded
 	c.loaded = true
 	c.gateways = next
 	for _, st := range c.streams {
-		if firstLoad || len(changedTypes(old[st.gateway], next[st.gateway])) > 0 {
-			c.deliver(st)
+		switch {
+		case firstLoad || (old[st.gateway] == nil) != (next[st.gateway] == nil):
+			for _, ts := range st.types {
+				ts.all = true
+			}
+		case len(diffs[st.gateway]) > 0:
+			for t, names := range diffs[st.gateway] {
+				ts := st.types[t]
+				if ts == nil || !ts.watched || ts.all {
+					continue
+				}
+				for _, n := range names {
+					if _, held := ts.have[n]; held || ts.subscribes(n) {
+						ts.markDirty(n)
+					}
+				}
+			}
+		default:
+			continue
 		}
+		c.deliver(st)
 	}
 	return errors.Join(errs...)
 }

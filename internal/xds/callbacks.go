@@ -120,11 +120,8 @@ func (c *cache) observeRequest(key streamKey, ptr any, r request, now time.Time)
 	ts.answered = true
 	if r.errorDetail == nil {
 		ts.acked, ts.nacked = ts.sent.version, false
-		if !key.delta {
-			ts.held = make(map[string]*entry, len(ts.sent.resources))
-			for _, e := range ts.sent.resources {
-				ts.held[e.name] = e
-			}
+		if ts.sent.set != nil {
+			ts.held = ts.sent.set
 		}
 		return
 	}

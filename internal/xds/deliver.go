@@ -3,6 +3,8 @@ package xds
 import (
 	"context"
 	"maps"
+	"slices"
+	"strings"
 
 	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
 	cachev3 "github.com/envoyproxy/go-control-plane/pkg/cache/v3"
@@ -77,7 +79,7 @@ func (c *cache) deliver(st *streamState) {
 // no longer has: its first answer for the type removes them, which belongs
 // in the removals phase.
 func (c *cache) removalOnReconnect(st *streamState, ts *typeState, typeURL string) bool {
-	if st.key.delta || ts.synced || ts.wildcard || ts.claimed == "" || len(referrers[typeURL]) == 0 {
+	if st.key.delta || !fullStateSotw[typeURL] || ts.synced || ts.wildcard || ts.claimed == "" || len(referrers[typeURL]) == 0 {
 		return false
 	}
 	cur := c.current(st, ts, typeURL)
@@ -134,35 +136,172 @@ func referrersSettled(st *streamState, typeURL string) bool {
 	return true
 }
 
+// fullStateSotw lists the types whose state-of-the-world responses carry
+// every resource the proxy should hold: the xDS protocol requires it of
+// listeners and clusters, and Envoy treats a SotW scopes response as the
+// complete set too (its SRDS subscription is one wildcard watch). Every
+// other type is "pseudo-delta" (xDS protocol, "Resource updates"): a
+// response carries only what changed, and a resource leaves the proxy when
+// it unsubscribes, which Envoy and grpc-go do once nothing names it.
+var fullStateSotw = map[string]bool{
+	resourcev3.ListenerType:    true,
+	resourcev3.ClusterType:     true,
+	resourcev3.ScopedRouteType: true,
+}
+
 // step sends one type's pending additions (or removals) if its watch is
 // open. It returns false when something is pending but cannot be sent yet.
 func (c *cache) step(st *streamState, ts *typeState, typeURL string, removals bool) bool {
-	cur := c.current(st, ts, typeURL)
-	if st.key.delta {
-		changed, removed := deltaPlan(ts, cur, removals)
-		if len(changed) == 0 && len(removed) == 0 && (ts.synced || removals) {
-			return true
+	if !st.key.delta && !ts.synced && ts.claimed != "" && len(ts.have) == 0 {
+		// A reconnecting SotW proxy that holds exactly the current set
+		// is sent nothing.
+		if cur := c.current(st, ts, typeURL); versionOf(cur) == ts.claimed {
+			ts.setHave(cur, false)
+			ts.held, ts.synced, ts.all = cur, true, true
 		}
+	}
+	if !st.key.delta && fullStateSotw[typeURL] {
+		return c.stepFull(st, ts, typeURL, removals)
+	}
+	gres := c.gateways[st.gateway].resources[typeURL]
+	ts.materialize(gres)
+	changed, removed := ts.plan(gres)
+	if removals {
+		changed = nil
+	} else {
+		removed = nil
+	}
+	switch {
+	case len(changed) == 0 && len(removed) == 0 && (ts.synced || removals):
+		return true
+	case st.key.delta:
 		return ts.open && c.pushDelta(st, ts, typeURL, changed, removed)
+	case removals:
+		// Pseudo-delta SotW cannot say "removed": the proxy drops a
+		// resource when it unsubscribes, which it does once nothing
+		// names it. The record just follows.
+		for _, n := range removed {
+			ts.forget(n)
+			delete(ts.dirty, n)
+		}
+		return true
 	}
-	if !ts.synced && ts.claimed != "" && len(ts.have) == 0 && versionOf(cur) == ts.claimed {
-		ts.have, ts.held, ts.synced = cur, cur, true // it already holds exactly this
+	return ts.open && c.pushSotwChanges(st, ts, typeURL, changed)
+}
+
+// stepFull is step for a full-state SotW type: every response carries the
+// whole set. In the additions phase the set still includes what is about
+// to be removed (keepRemoved); the removals phase sends the final set.
+func (c *cache) stepFull(st *streamState, ts *typeState, typeURL string, removals bool) bool {
+	gs := c.gateways[st.gateway]
+	gres := gs.resources[typeURL]
+	ts.materialize(gres)
+	changed, removed := ts.plan(gres)
+	switch {
+	case removals && len(removed) == 0 && len(changed) == 0 && ts.synced, !removals && len(changed) == 0 && ts.synced:
+		return true
+	case !ts.open:
+		return false
 	}
+	cur := c.current(st, ts, typeURL)
 	want := cur
 	if !removals {
 		want = keepRemoved(ts, cur)
 	}
-	// The first response of a type goes out even when it is empty: Envoy
-	// waits for its first CDS and LDS response before it starts.
-	if sameVersions(want, ts.have) && ts.synced {
-		return true
+	var (
+		anys    []*anypb.Any
+		entries []*entry
+		hash    uint64
+	)
+	if ts.wildcard && len(want) == len(gres) {
+		// Exactly the gateway's set: share its sorted encodings.
+		anys, entries, hash = gs.anys[typeURL], gs.sorted(typeURL), gs.hashes[typeURL]
+	} else {
+		for _, n := range sortedNames(want) {
+			anys = append(anys, want[n].any)
+			entries = append(entries, want[n])
+			hash ^= want[n].h
+		}
 	}
-	return ts.open && c.pushSotw(st, ts, typeURL, want)
+	rec := sentRecord{version: hashVersion(hash), resources: entries, changed: changed, set: want}
+	out := &discoveryv3.DiscoveryResponse{VersionInfo: rec.version, Resources: anys, TypeUrl: typeURL}
+	if !c.queueSotw(st, ts, typeURL, out) {
+		return false
+	}
+	ts.undo = undoRecord{valid: true, have: ts.have, haveHash: ts.haveHash, owned: ts.owned}
+	ts.have, ts.haveHash, ts.owned = want, hash, false
+	for _, e := range changed {
+		delete(ts.dirty, e.name)
+	}
+	if removals {
+		for _, n := range removed {
+			delete(ts.dirty, n)
+		}
+	}
+	ts.inflight, ts.inflightRec = out, rec
+	return true
+}
+
+// materialize turns "everything may differ" into the dirty names that do:
+// one pass over what the proxy holds and what it subscribes to, after a
+// first watch, a reconnect or a dropped response.
+func (ts *typeState) materialize(gres map[string]*entry) {
+	if !ts.all {
+		return
+	}
+	ts.all = false
+	ts.dirty = make(map[string]struct{})
+	check := func(n string) {
+		var cur *entry
+		if ts.subscribes(n) {
+			cur = gres[n]
+		}
+		if h := ts.have[n]; (cur == nil) != (h == nil) || cur != nil && cur.version != h.version {
+			ts.dirty[n] = struct{}{}
+		}
+	}
+	for n := range ts.have {
+		check(n)
+	}
+	if ts.wildcard {
+		for n := range gres {
+			check(n)
+		}
+		return
+	}
+	for n := range ts.subscribed {
+		check(n)
+	}
+}
+
+// plan sorts the dirty names into what the proxy lacks or holds at an old
+// version (changed) and what it holds but should not (removed), dropping
+// the names that turned out equal.
+func (ts *typeState) plan(gres map[string]*entry) (changed []*entry, removed []string) {
+	for n := range ts.dirty {
+		var cur *entry
+		if ts.subscribes(n) {
+			cur = gres[n]
+		}
+		h := ts.have[n]
+		switch {
+		case cur != nil && (h == nil || h.version != cur.version):
+			changed = append(changed, cur)
+		case cur == nil && h != nil:
+			removed = append(removed, n)
+		default:
+			delete(ts.dirty, n)
+		}
+	}
+	slices.SortFunc(changed, func(a, b *entry) int { return strings.Compare(a.name, b.name) })
+	slices.Sort(removed)
+	return changed, removed
 }
 
 // keepRemoved adds to cur the resources the proxy holds that cur no longer
-// has, for the additions phase of SotW. After a NACK the proxy holds its
-// last ACKed set, not what it rejected, which is never sent again.
+// has, for the additions phase of a full-state SotW type. After a NACK the
+// proxy holds its last ACKed set, not what it rejected, which is never sent
+// again.
 func keepRemoved(ts *typeState, cur map[string]*entry) map[string]*entry {
 	holds := ts.have
 	if ts.nacked {
@@ -181,66 +320,12 @@ func keepRemoved(ts *typeState, cur map[string]*entry) map[string]*entry {
 	return out
 }
 
-// deltaPlan lists what a delta proxy lacks (changed) or must drop
-// (removed), for the phase asked.
-func deltaPlan(ts *typeState, cur map[string]*entry, removals bool) (changed []*entry, removed []string) {
-	if !removals {
-		for _, n := range sortedNames(cur) {
-			if h := ts.have[n]; h == nil || h.version != cur[n].version {
-				changed = append(changed, cur[n])
-			}
-		}
-		return changed, nil
-	}
-	for _, n := range sortedNames(ts.have) {
-		if _, ok := cur[n]; !ok {
-			removed = append(removed, n)
-		}
-	}
-	return nil, removed
-}
-
-// fullStateSotw lists the types whose state-of-the-world responses carry
-// every resource the proxy should hold: the xDS protocol requires it of
-// listeners and clusters, and Envoy treats a SotW scopes response as the
-// complete set too (its SRDS subscription is one wildcard watch). Every
-// other type is "pseudo-delta" (xDS protocol, "Resource updates"): a
-// response carries only what changed, and a resource leaves the proxy when
-// it unsubscribes, which Envoy and grpc-go do once nothing names it.
-var fullStateSotw = map[string]bool{
-	resourcev3.ListenerType:    true,
-	resourcev3.ClusterType:     true,
-	resourcev3.ScopedRouteType: true,
-}
-
-// pushSotw queues a state-of-the-world response that leaves the proxy
-// holding want: all of want for full-state types, only what changed in it
-// otherwise. A pseudo-delta type with nothing changed sends nothing: the
-// proxy already holds want's versions (what it no longer needs it drops
-// on unsubscribing), so the server's record is simply brought up to date.
-func (c *cache) pushSotw(st *streamState, ts *typeState, typeURL string, want map[string]*entry) bool {
-	names := sortedNames(want)
-	full := fullStateSotw[typeURL]
-	res := make([]*anypb.Any, 0, len(names))
-	rec := sentRecord{version: versionOf(want)}
-	returned := make(map[string]string, len(want))
-	for _, n := range names {
-		changed := ts.have[n] == nil || ts.have[n].version != want[n].version
-		if full || changed {
-			res = append(res, want[n].any)
-			rec.resources = append(rec.resources, want[n])
-		}
-		if changed {
-			rec.changed = append(rec.changed, want[n])
-		}
-		returned[n] = want[n].version
-	}
-	if !full && len(res) == 0 && ts.synced {
-		ts.prevHave, ts.have = ts.have, want
-		return true
-	}
-	out := &discoveryv3.DiscoveryResponse{VersionInfo: rec.version, Resources: res, TypeUrl: typeURL}
-	r := &sotwResponse{req: ts.sotwReq, out: out, returned: returned}
+// queueSotw hands a SotW response to the server's queue.
+func (c *cache) queueSotw(st *streamState, ts *typeState, typeURL string, out *discoveryv3.DiscoveryResponse) bool {
+	// The server keeps the returned map as the subscription's state and
+	// mutates it; this cache tracks what the proxy holds itself, so each
+	// response hands over a fresh empty one.
+	r := &sotwResponse{req: ts.sotwReq, out: out, returned: map[string]string{}}
 	select {
 	case ts.sotwCh <- r:
 	default:
@@ -250,37 +335,77 @@ func (c *cache) pushSotw(st *streamState, ts *typeState, typeURL string, want ma
 		return false
 	}
 	ts.open, ts.synced, ts.pushed = false, true, true
-	ts.prevHave, ts.have = ts.have, want
+	return true
+}
+
+// pushSotwChanges queues a pseudo-delta SotW response carrying changed,
+// and records it so a drop by the server can be taken back.
+func (c *cache) pushSotwChanges(st *streamState, ts *typeState, typeURL string, changed []*entry) bool {
+	hash := ts.haveHash
+	anys := make([]*anypb.Any, 0, len(changed))
+	for _, e := range changed {
+		if old := ts.have[e.name]; old != nil {
+			hash ^= old.h
+		}
+		hash ^= e.h
+		anys = append(anys, e.any)
+	}
+	rec := sentRecord{version: hashVersion(hash), resources: changed, changed: changed}
+	out := &discoveryv3.DiscoveryResponse{VersionInfo: rec.version, Resources: anys, TypeUrl: typeURL}
+	if !c.queueSotw(st, ts, typeURL, out) {
+		return false
+	}
+	ts.undo = undoRecord{valid: true, prev: make(map[string]*entry, len(changed))}
+	for _, e := range changed {
+		ts.undo.prev[e.name] = ts.have[e.name]
+	}
+	ts.apply(changed, nil)
 	ts.inflight, ts.inflightRec = out, rec
 	return true
 }
 
-// pushDelta queues a delta response.
-func (c *cache) pushDelta(st *streamState, ts *typeState, typeURL string, changed []*entry, removed []string) bool {
-	next := maps.Clone(ts.have)
-	if next == nil {
-		next = make(map[string]*entry)
+// apply records that the proxy now holds changed and no longer removed.
+func (ts *typeState) apply(changed []*entry, removed []string) {
+	ts.own()
+	for _, e := range changed {
+		if old := ts.have[e.name]; old != nil {
+			ts.haveHash ^= old.h
+		}
+		ts.have[e.name] = e
+		ts.haveHash ^= e.h
+		delete(ts.dirty, e.name)
 	}
+	for _, n := range removed {
+		ts.forget(n)
+		delete(ts.dirty, n)
+	}
+}
+
+// pushDelta queues a delta response. The delta server never drops one,
+// so there is nothing to undo.
+func (c *cache) pushDelta(st *streamState, ts *typeState, typeURL string, changed []*entry, removed []string) bool {
+	hash := ts.haveHash
 	res := make([]*discoveryv3.Resource, 0, len(changed))
 	for _, e := range changed {
-		next[e.name] = e
+		if old := ts.have[e.name]; old != nil {
+			hash ^= old.h
+		}
+		hash ^= e.h
 		res = append(res, &discoveryv3.Resource{Name: e.name, Version: e.version, Resource: e.any})
 	}
 	for _, n := range removed {
-		delete(next, n)
+		hash ^= ts.have[n].h
 	}
-	rec := sentRecord{version: versionOf(next), resources: changed, changed: changed}
-	returned := make(map[string]string, len(next))
-	for n, e := range next {
-		returned[n] = e.version
-	}
+	rec := sentRecord{version: hashVersion(hash), resources: changed, changed: changed}
 	out := &discoveryv3.DeltaDiscoveryResponse{
 		SystemVersionInfo: rec.version,
 		Resources:         res,
 		RemovedResources:  removed,
 		TypeUrl:           typeURL,
 	}
-	r := &deltaResponse{req: ts.deltaReq, out: out, next: returned}
+	// A fresh next-version map: the server keeps and mutates it, and this
+	// cache tracks what the proxy holds itself.
+	r := &deltaResponse{req: ts.deltaReq, out: out, next: map[string]string{}}
 	select {
 	case ts.deltaCh <- r:
 	default:
@@ -288,7 +413,7 @@ func (c *cache) pushDelta(st *streamState, ts *typeState, typeURL string, change
 		return false
 	}
 	ts.open, ts.synced, ts.pushed = false, true, true
-	ts.prevHave, ts.have = ts.have, next
+	ts.apply(changed, removed)
 	ts.inflight, ts.inflightRec = out, rec
 	return true
 }

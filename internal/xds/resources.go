@@ -2,6 +2,7 @@ package xds
 
 import (
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 	"slices"
@@ -50,28 +51,42 @@ var removeOrder = []string{
 type entry struct {
 	name    string
 	version string // hash of the deterministic encoding
+	// h is the entry's share of a set version: see setHash.
+	h       uint64
 	msg     proto.Message
 	any     *anypb.Any // nil when only the version is known (a proxy's claim)
 	sources []model.Key
 }
 
-// gatewayState is the served configuration of one gateway.
+// gatewayState is the served configuration of one gateway. It is
+// immutable once installed; streams share its maps and slices.
 type gatewayState struct {
 	name string
 	// resources by type URL, then by resource name.
 	resources map[string]map[string]*entry
-	// versions is the content version of each type: a hash over its sorted
-	// (name, version) pairs.
+	// hashes is the set hash of each type (see setHash); versions is its
+	// text, the version a proxy holding exactly the type's resources has.
+	hashes   map[string]uint64
 	versions map[string]string
+	// anys caches, per type, every resource's encoding sorted by name: the
+	// body of a full-state SotW response to a wildcard subscriber, built
+	// once per gateway state and shared by every such stream.
+	anys map[string][]*anypb.Any
+	// entries is anys' entries, in the same order.
+	entries map[string][]*entry
 }
+
+// sorted returns the type's entries sorted by name (shared, read-only).
+func (gs *gatewayState) sorted(typeURL string) []*entry { return gs.entries[typeURL] }
 
 // marshalOpts makes the encoding, and therefore every version, depend only
 // on the content: a restarted control plane computes the same versions.
 var marshalOpts = proto.MarshalOptions{Deterministic: true}
 
 // newEntry encodes r once. prev is the previous entry of the same name, if
-// any: when the translator handed over the very same message (Outputs are
-// immutable) its encoding is reused without marshalling again.
+// any: when the translator handed over the very same message (unchanged
+// resources keep their pointer) its encoding is reused without marshalling
+// again.
 func newEntry(typeURL string, r translate.Resource, prev *entry) (*entry, error) {
 	if prev != nil && prev.msg == r.Message && slices.Equal(prev.sources, r.Sources) {
 		return prev, nil
@@ -81,17 +96,24 @@ func newEntry(typeURL string, r translate.Resource, prev *entry) (*entry, error)
 		return nil, fmt.Errorf("resource %q: encode: %w", r.Name, err)
 	}
 	sum := sha256.Sum256(b)
-	e := &entry{
+	version := hex.EncodeToString(sum[:8])
+	if prev != nil && prev.version == version && slices.Equal(prev.sources, r.Sources) {
+		return prev, nil // same content: keep sharing the old bytes
+	}
+	return &entry{
 		name:    r.Name,
-		version: hex.EncodeToString(sum[:8]),
+		version: version,
+		h:       entryHash(r.Name, version),
 		msg:     r.Message,
 		any:     &anypb.Any{TypeUrl: typeURL, Value: b},
 		sources: slices.Clone(r.Sources),
-	}
-	if prev != nil && prev.version == e.version && slices.Equal(prev.sources, e.sources) {
-		return prev, nil // same content: keep sharing the old bytes
-	}
-	return e, nil
+	}, nil
+}
+
+// versionOnly is an entry known only by name and version: what a
+// reconnecting proxy says it holds.
+func versionOnly(name, version string) *entry {
+	return &entry{name: name, version: version, h: entryHash(name, version)}
 }
 
 // buildGateway encodes cfg, reusing prev's entries where possible.
@@ -99,11 +121,17 @@ func buildGateway(cfg *translate.GatewayConfig, prev *gatewayState) (*gatewaySta
 	gs := &gatewayState{
 		name:      cfg.Name,
 		resources: make(map[string]map[string]*entry, len(cfg.Resources)),
+		hashes:    make(map[string]uint64, len(cfg.Resources)),
 		versions:  make(map[string]string, len(cfg.Resources)),
+		anys:      make(map[string][]*anypb.Any, len(cfg.Resources)),
+		entries:   make(map[string][]*entry, len(cfg.Resources)),
 	}
 	for typeURL, list := range cfg.Resources {
 		byName := make(map[string]*entry, len(list))
-		for _, r := range list {
+		anys := make([]*anypb.Any, 0, len(list))
+		entries := make([]*entry, 0, len(list))
+		var h uint64
+		for _, r := range list { // sorted by name (translate.GatewayConfig)
 			var old *entry
 			if prev != nil {
 				old = prev.resources[typeURL][r.Name]
@@ -113,75 +141,90 @@ func buildGateway(cfg *translate.GatewayConfig, prev *gatewayState) (*gatewaySta
 				return nil, fmt.Errorf("gateway %q: %w", cfg.Name, err)
 			}
 			byName[r.Name] = e
+			anys = append(anys, e.any)
+			entries = append(entries, e)
+			h ^= e.h
 		}
 		gs.resources[typeURL] = byName
-		gs.versions[typeURL] = versionOf(byName)
+		gs.hashes[typeURL] = h
+		gs.versions[typeURL] = hashVersion(h)
+		gs.anys[typeURL] = anys
+		gs.entries[typeURL] = entries
 	}
 	return gs, nil
 }
 
-// changedTypes lists the types whose content differs between a and b.
-func changedTypes(a, b *gatewayState) []string {
-	var out []string
+// diffGateway lists, per type, the names whose entry differs between a and
+// b (added, changed or removed). It runs once per gateway per update, so
+// each stream of the gateway then does work in proportion to the change,
+// not to the configuration.
+func diffGateway(a, b *gatewayState) map[string][]string {
+	out := map[string][]string{}
 	for _, t := range addOrder {
-		var va, vb string
+		var ra, rb map[string]*entry
 		if a != nil {
-			va = a.versions[t]
+			ra = a.resources[t]
 		}
 		if b != nil {
-			vb = b.versions[t]
+			rb = b.resources[t]
 		}
-		if va != vb {
-			out = append(out, t)
+		if a != nil && b != nil && a.hashes[t] == b.hashes[t] && len(ra) == len(rb) {
+			continue
+		}
+		var names []string
+		for n, e := range rb {
+			if o := ra[n]; o == nil || o.version != e.version {
+				names = append(names, n)
+			}
+		}
+		for n := range ra {
+			if rb[n] == nil {
+				names = append(names, n)
+			}
+		}
+		if len(names) > 0 {
+			out[t] = names
 		}
 	}
 	return out
 }
 
-// versionOf hashes the sorted (name, version) pairs of a set of entries. It
-// is the SotW version_info of a response carrying exactly that set, so a
-// proxy that reconnects with the version of what it holds can be told
-// "nothing changed" by comparing strings.
-func versionOf(set map[string]*entry) string {
-	pairs := make(map[string]string, len(set))
-	for n, e := range set {
-		pairs[n] = e.version
-	}
-	return versionOfPairs(pairs)
-}
-
-// versionOfPairs is versionOf over a name → version map.
-func versionOfPairs(pairs map[string]string) string {
-	names := make([]string, 0, len(pairs))
-	for n := range pairs {
-		names = append(names, n)
-	}
-	sort.Strings(names)
+// entryHash is an entry's share of a set hash: 64 bits of SHA-256 over its
+// name and version.
+func entryHash(name, version string) uint64 {
 	h := sha256.New()
-	for _, n := range names {
-		// Length-prefix-free but unambiguous: names and versions hold no NUL.
-		h.Write([]byte(n))
-		h.Write([]byte{0})
-		h.Write([]byte(pairs[n]))
-		h.Write([]byte{0})
-	}
-	return hex.EncodeToString(h.Sum(nil)[:8])
+	h.Write([]byte(name))
+	h.Write([]byte{0})
+	h.Write([]byte(version))
+	var sum [sha256.Size]byte
+	return binary.BigEndian.Uint64(h.Sum(sum[:0]))
 }
 
-// sameVersions reports whether two sets hold the same names at the same
-// versions.
-func sameVersions(a, b map[string]*entry) bool {
-	if len(a) != len(b) {
-		return false
+// setHash is the version of a set of entries: the XOR of their entry
+// hashes. It depends only on the (name, version) pairs, not on order, so a
+// restarted control plane computes the same one, and it is updated in
+// O(1) per added or removed entry, so a stream's version never costs a pass
+// over everything it holds.
+func setHash(set map[string]*entry) uint64 {
+	var h uint64
+	for _, e := range set {
+		h ^= e.h
 	}
-	for n, e := range a {
-		o, ok := b[n]
-		if !ok || o.version != e.version {
-			return false
-		}
-	}
-	return true
+	return h
 }
+
+// hashVersion is the text form of a set hash: the SotW version_info of a
+// response leaving the proxy holding that set, so a proxy that reconnects
+// with the version of what it holds can be told "nothing changed" by
+// comparing strings.
+func hashVersion(h uint64) string {
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], h)
+	return hex.EncodeToString(b[:])
+}
+
+// versionOf is the version of a set of entries.
+func versionOf(set map[string]*entry) string { return hashVersion(setHash(set)) }
 
 // sortedNames returns the keys of set in order, so responses are
 // deterministic.

@@ -151,7 +151,7 @@ func (c *cache) nodeStatus(st *streamState) NodeStatus {
 		if provenHolding(ts) {
 			// A reconnecting proxy showed it already holds this version, so
 			// nothing was sent on this stream: that counts as its ACK.
-			tstat.AckedVersion = versionOf(ts.have)
+			tstat.AckedVersion = hashVersion(ts.haveHash)
 		}
 		ns.Types[t] = tstat
 		if ns.InSync && !typeInSync(g, t, ts) {
