@@ -48,6 +48,11 @@ type cache struct {
 	// pending maps a request pointer to its stream between the server's
 	// request callback and its CreateWatch call.
 	pending map[any]streamKey
+	// Admission (admission.go): streams being sent their first
+	// configuration, at most maxSyncs, and those waiting, in order.
+	maxSyncs int
+	syncing  map[streamKey]struct{}
+	waiting  []streamKey
 }
 
 // streamKey identifies a stream: the SotW and delta servers number their
@@ -67,6 +72,11 @@ type streamState struct {
 	// pendingReq is the stream's request awaiting CreateWatch, if any (the
 	// SotW server skips requests with a stale nonce).
 	pendingReq any
+	// admitted: the stream holds a sync slot (its admission-th);
+	// queued: it waits for one; slotExpired: it held one too long and is
+	// served without one from then on.
+	admitted, queued, slotExpired bool
+	admission                     uint64
 }
 
 // typeState is what one stream knows about one resource type.
@@ -110,13 +120,14 @@ type typeState struct {
 	held map[string]*entry // SotW full-state: the last ACKed set, what a NACKing proxy still runs
 
 	// Status.
-	inflight    any        // the last response pushed, to recognise it in the send callback
-	inflightRec sentRecord // what that response carried
-	sent        sentRecord // the last response actually sent
-	answered    bool       // the proxy has ACKed or NACKed sent.nonce
-	acked       string     // version of the last ACKed response
-	lastNACK    *NACK
-	nacked      bool // the last answered response was NACKed
+	inflight     any        // the last response pushed, to recognise it in the send callback
+	inflightRec  sentRecord // what that response carried
+	sent         sentRecord // the last response actually sent
+	answered     bool       // the proxy has ACKed or NACKed sent.nonce
+	everAnswered bool       // it has answered some response of the type
+	acked        string     // version of the last ACKed response
+	lastNACK     *NACK
+	nacked       bool // the last answered response was NACKed
 }
 
 // undoRecord is how to take back the last push: the previous have map
@@ -141,11 +152,16 @@ type sentRecord struct {
 	set map[string]*entry
 }
 
-func newCache(log *slog.Logger) *cache {
+func newCache(log *slog.Logger, maxSyncs int) *cache {
+	if maxSyncs <= 0 {
+		maxSyncs = DefaultMaxConcurrentSyncs
+	}
 	return &cache{
-		log:     log,
-		streams: make(map[streamKey]*streamState),
-		pending: make(map[any]streamKey),
+		log:      log,
+		streams:  make(map[streamKey]*streamState),
+		pending:  make(map[any]streamKey),
+		maxSyncs: maxSyncs,
+		syncing:  make(map[streamKey]struct{}),
 	}
 }
 

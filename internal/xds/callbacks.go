@@ -89,10 +89,14 @@ func (c *cache) openStream(key streamKey, now time.Time) {
 func (c *cache) closeStream(key streamKey) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if st := c.streams[key]; st != nil {
-		delete(c.pending, st.pendingReq)
+	st := c.streams[key]
+	if st == nil {
+		return
 	}
+	delete(c.pending, st.pendingReq)
 	delete(c.streams, key)
+	st.queued = false
+	c.release(st, true)
 }
 
 // observeRequest records the node and any ACK or NACK, and remembers which
@@ -117,7 +121,8 @@ func (c *cache) observeRequest(key streamKey, ptr any, r request, now time.Time)
 	if r.nonce == "" || r.nonce != ts.sent.nonce || ts.answered {
 		return
 	}
-	ts.answered = true
+	ts.answered, ts.everAnswered = true, true
+	defer c.release(st, false)
 	if r.errorDetail == nil {
 		ts.acked, ts.nacked = ts.sent.version, false
 		if ts.sent.set != nil {

@@ -52,7 +52,7 @@ import (
 // named them. Delta proxies say what they hold (initial_resource_versions),
 // so they keep the guarantee.
 func (c *cache) deliver(st *streamState) {
-	if !c.loaded || c.gateways[st.gateway] == nil {
+	if !c.loaded || c.gateways[st.gateway] == nil || !c.admitted(st) {
 		return
 	}
 	for _, t := range addOrder {

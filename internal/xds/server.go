@@ -24,6 +24,10 @@ type Options struct {
 	Logger *slog.Logger
 	// Now is the clock for status timestamps; time.Now when nil.
 	Now func() time.Time
+	// MaxConcurrentSyncs bounds how many proxies are sent their first
+	// configuration at once (admission control for connect storms);
+	// DefaultMaxConcurrentSyncs when 0.
+	MaxConcurrentSyncs int
 }
 
 // Server serves translated configuration over ADS (SotW and delta) and
@@ -45,7 +49,7 @@ func NewServer(opts Options) *Server {
 	if now == nil {
 		now = time.Now
 	}
-	c := newCache(log)
+	c := newCache(log, opts.MaxConcurrentSyncs)
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Server{
 		cache: c,
