@@ -31,8 +31,8 @@ import (
 //
 // One mutex guards everything. Pushing a response is a non-blocking send
 // on the stream's own channel (go-control-plane's per-stream queue), so the
-// lock is never held across network I/O; splitting it per stream is left to
-// the serving-layer issue.
+// lock is never held across network I/O, and every critical section does
+// work in proportion to a change, not to the configuration.
 type cache struct {
 	log *slog.Logger
 
