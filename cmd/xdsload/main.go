@@ -1,8 +1,10 @@
 // Command xdsload measures how a Tollgate control plane serves a fleet: it
 // loads N generated APIs, connects K simulated proxies over real gRPC (SotW
 // or delta) and times one-API edits until every proxy has them. By default
-// it starts the control plane in-process; --server and --xds drive an
-// external one.
+// it starts the control plane in a child process (itself, re-executed with
+// --serve-child; see child.go), so that the CPU and RSS it reports are the
+// server's alone; --in-process runs it in xdsload's own process, and
+// --server and --xds drive an external one.
 //
 //	go run ./cmd/xdsload --apis 1000 --proxies 100 --mode delta --edits 20
 package main

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -19,10 +20,14 @@ import (
 
 // flags are the command line, decoded once into loadgen.Options.
 type flags struct {
-	opts      loadgen.Options
-	mode      string
-	cache     string
-	serverPID int
+	opts       loadgen.Options
+	mode       string
+	cache      string
+	serverPID  int
+	inProcess  bool
+	cpuProfile string
+	memProfile string
+	serveChild bool
 }
 
 // ours is the --cache value of our own xDS server; the others are
@@ -36,17 +41,24 @@ func parse(args []string, stderr io.Writer) (flags, error) {
 	fs.IntVar(&f.opts.APIs, "apis", 100, "N: generated APIs")
 	fs.IntVar(&f.opts.Proxies, "proxies", 10, "K: simulated proxies, slow and NACKing included")
 	fs.StringVar(&f.mode, "mode", "sotw", "xDS variant: sotw or delta")
-	fs.StringVar(&f.cache, "cache", ours, "xDS cache of the in-process control plane: ours, or go-control-plane's snapshot or linear as baselines")
+	fs.StringVar(&f.cache, "cache", ours, "xDS cache of the control plane xdsload starts: ours, or go-control-plane's snapshot or linear as baselines")
+	fs.BoolVar(&f.inProcess, "in-process", false, "run the control plane in xdsload's own process (CPU and RSS then include the simulated proxies) instead of a child process")
+	fs.StringVar(&f.cpuProfile, "server-cpuprofile", "", "write the server's CPU profile over the edits phase to this file")
+	fs.StringVar(&f.memProfile, "server-memprofile", "", "write the server's heap profile after the last edit to this file")
+	fs.BoolVar(&f.serveChild, serveChildFlag, false, "be the server child of another xdsload (internal)")
 	fs.IntVar(&f.opts.Edits, "edits", 10, "one-API edits to time, one after the other")
 	fs.Int64Var(&f.opts.Seed, "seed", 1, "seed of the generated bundle and edits")
 	fs.IntVar(&f.opts.Slow, "slow", 0, "proxies that hold every ACK for --slow-delay")
 	fs.IntVar(&f.opts.NACKing, "nacking", 0, "proxies that NACK every edit")
 	fs.DurationVar(&f.opts.SlowDelay, "slow-delay", 200*time.Millisecond, "how long a slow proxy holds each ACK")
-	fs.StringVar(&f.opts.AdminURL, "server", "", "admin API URL of an external control plane (default: start one in-process)")
+	fs.StringVar(&f.opts.AdminURL, "server", "", "admin API URL of an external control plane (default: start one in a child process)")
 	fs.StringVar(&f.opts.XDSAddress, "xds", "", "ADS host:port of the external control plane (with --server)")
 	fs.IntVar(&f.serverPID, "server-pid", 0, "pid of the external control plane, to read its CPU and RSS from /proc")
 	fs.DurationVar(&f.opts.Wait, "wait", time.Minute, "deadline of every wait (first configuration, each edit)")
 	fs.DurationVar(&f.opts.Idle, "idle", time.Second, "how long to measure idle CPU with every proxy connected (0: skip)")
+	if err := fs.MarkHidden(serveChildFlag); err != nil {
+		return f, err
+	}
 	if err := fs.Parse(args); err != nil {
 		return f, err
 	}
@@ -67,45 +79,101 @@ func parse(args []string, stderr io.Writer) (flags, error) {
 			return f, fmt.Errorf("--cache %s starts its own control plane; it cannot be combined with --server", f.cache)
 		}
 	}
+	if f.opts.AdminURL != "" {
+		switch {
+		case f.inProcess:
+			return f, errors.New("--in-process starts a control plane; it cannot be combined with --server")
+		case f.cpuProfile != "" || f.memProfile != "":
+			return f, errors.New("--server-cpuprofile and --server-memprofile profile the control plane xdsload starts, not one given with --server")
+		case f.serveChild:
+			return f, errors.New("--serve-child cannot be combined with --server")
+		}
+	}
 	return f, nil
 }
 
-// run parses args, starts the control plane in-process (with our xDS
-// server or, with --cache, a go-control-plane baseline) unless --server is
-// given, runs the load and prints the report to stdout.
+// run parses args, starts the control plane (with our xDS server or, with
+// --cache, a go-control-plane baseline) in a child process, or in this one
+// with --in-process, unless --server is given, runs the load and prints
+// the report to stdout. With --serve-child it is that child instead
+// (serveChild), reading os.Stdin.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	f, err := parse(args, stderr)
 	if err != nil {
 		return err
 	}
+	// The child's stderr, the in-process server's log and ours all go to
+	// stderr from different goroutines.
+	stderr = &lockedWriter{w: stderr}
+	if f.serveChild {
+		return serveChild(ctx, f, os.Stdin, stdout, stderr)
+	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	f.opts.Logger = log
-	if f.opts.AdminURL == "" {
-		var stop func()
-		if f.cache == ours {
-			stop, err = startInProcess(ctx, &f.opts, log, stderr)
-		} else {
-			stop, err = startBaseline(ctx, baseline.Cache(f.cache), &f.opts, log, stderr)
-		}
-		if err != nil {
-			return err
-		}
-		defer stop()
-	} else {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	switch {
+	case f.opts.AdminURL != "":
 		f.opts.Cache = "external control plane (--server)"
 		f.opts.Proc = loadgen.Proc{PID: f.serverPID}
 		if f.serverPID == 0 {
 			f.opts.Proc.PID = -1
 		}
+	case f.inProcess:
+		stop, err := startServer(ctx, f.cache, &f.opts, log, stderr)
+		if err != nil {
+			return err
+		}
+		prof := &profiler{cpuPath: f.cpuProfile, memPath: f.memProfile}
+		if prof.enabled() {
+			f.opts.EditsStart = func(context.Context) error { return prof.start() }
+			f.opts.EditsEnd = func(context.Context) error { return prof.stop() }
+		}
+		defer func() {
+			stop()
+			if err := prof.stop(); err != nil {
+				log.Error("writing the profiles", slog.Any("error", err))
+			}
+		}()
+	default:
+		stop, err := startChild(ctx, f, &f.opts, log, stderr, cancel)
+		if err != nil {
+			return err
+		}
+		defer stop()
 	}
 	rep, err := loadgen.Run(ctx, f.opts)
 	if err != nil {
+		if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) && !errors.Is(err, cause) {
+			return fmt.Errorf("%w (%w)", err, cause)
+		}
 		return err
 	}
 	return rep.WriteText(stdout)
 }
 
-// startInProcess runs the control plane on free ports over a temporary
+// startServer starts the control plane with the given --cache in this
+// process and points opts at it.
+func startServer(ctx context.Context, cache string, opts *loadgen.Options, log *slog.Logger, stderr io.Writer) (stop func(), err error) {
+	if cache == ours {
+		return startInProcess(ctx, opts, log, stderr)
+	}
+	return startBaseline(ctx, baseline.Cache(cache), opts, log, stderr)
+}
+
+// lockedWriter serializes writes to w.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+// startInProcess runs our control plane on free ports over a temporary
 // data directory and points opts at it; stop shuts it down and removes the
 // directory. Its own log is kept to warnings so it does not drown the
 // report.

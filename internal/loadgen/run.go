@@ -44,6 +44,12 @@ type Options struct {
 	Wait time.Duration
 	// Idle is how long idle CPU is measured with every proxy connected.
 	Idle time.Duration
+	// EditsStart and EditsEnd, when set, are called just before the first
+	// timed edit and just after the last one, with every proxy still
+	// connected: they bracket exactly the phase whose server CPU the
+	// report attributes to edits (xdsload profiles the server there). An
+	// error ends the run.
+	EditsStart, EditsEnd func(context.Context) error
 	// Logger receives progress; nil discards it.
 	Logger *slog.Logger
 }
@@ -106,12 +112,22 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	if rep.IdleCPU, err = idleCPU(ctx, o); err != nil {
 		return nil, err
 	}
+	if o.EditsStart != nil {
+		if err := o.EditsStart(ctx); err != nil {
+			return nil, fmt.Errorf("before the edits: %w", err)
+		}
+	}
 	for i := range o.Edits {
 		res, err := f.edit(ctx, hc, o, i)
 		if err != nil {
 			return nil, err
 		}
 		rep.EditResults = append(rep.EditResults, res)
+	}
+	if o.EditsEnd != nil {
+		if err := o.EditsEnd(ctx); err != nil {
+			return nil, fmt.Errorf("after the edits: %w", err)
+		}
 	}
 	rep.Inconsistencies = int(f.inconsist.Load())
 	rep.summarizeEdits()

@@ -47,9 +47,10 @@ type Response struct {
 
 // typeView is what the client holds of one type.
 type typeView struct {
-	names   []string // subscribed names; nil for wildcard
-	version string   // SotW: last ACKed version_info
-	nonce   string   // last response nonce
+	names   []string            // subscribed names; nil for wildcard
+	nameSet map[string]struct{} // names as a set (nil for wildcard): lists reach 10k names
+	version string              // SotW: last ACKed version_info
+	nonce   string              // last response nonce
 	res     map[string]*anypb.Any
 	vers    map[string]string // delta: resource versions
 }
@@ -71,6 +72,18 @@ type Client struct {
 	nack   NACKFunc
 	// noCheck turns off the route → cluster check.
 	noCheck bool
+	// routeRefs caches the clusters of each held route configuration for
+	// Check; listenerRefs, clusterRefs and scopeRefs what each held
+	// listener, cluster and scope references, for follow.
+	routeRefs    decodeCache[[]string]
+	listenerRefs decodeCache[resourceRefs]
+	clusterRefs  decodeCache[resourceRefs]
+	scopeRefs    decodeCache[string]
+	// check is what the last Check found; routesTouched and clusterGen
+	// say what changed since (see changed).
+	check         checkState
+	routesTouched map[string]struct{}
+	clusterGen    uint64
 	// holdACK keeps the answers to a type's responses until Release.
 	holdACK  map[string]bool
 	heldACKs map[string]proto.Message
@@ -90,6 +103,13 @@ func Dial(ctx context.Context, addr, nodeID, gateway string, opts Options) (*Cli
 		in: make(chan any, 64), done: make(chan struct{}),
 		node:  &corev3.Node{Id: nodeID, Cluster: gateway},
 		types: map[string]*typeView{},
+
+		routeRefs:    decodeCache[[]string]{},
+		listenerRefs: decodeCache[resourceRefs]{},
+		clusterRefs:  decodeCache[resourceRefs]{},
+		scopeRefs:    decodeCache[string]{},
+
+		routesTouched: map[string]struct{}{},
 	}
 	ads := discoveryv3.NewAggregatedDiscoveryServiceClient(conn)
 	if opts.Delta {
@@ -194,37 +214,61 @@ func (c *Client) view(typeURL string) *typeView {
 	return v
 }
 
+// setNames sets the subscribed names (nil: wildcard) and their set.
+func (v *typeView) setNames(names []string) {
+	v.names, v.nameSet = names, nil
+	if names != nil {
+		v.nameSet = make(map[string]struct{}, len(names))
+		for _, n := range names {
+			v.nameSet[n] = struct{}{}
+		}
+	}
+}
+
+// wants reports whether the subscription asks for name.
+func (v *typeView) wants(name string) bool {
+	if v.names == nil {
+		return true
+	}
+	_, ok := v.nameSet[name]
+	return ok
+}
+
 // Subscribe sets the names of a type (nil: wildcard) and tells the server,
 // unless the subscription is unchanged (Envoy sends nothing then).
 func (c *Client) Subscribe(typeURL string, names []string) error {
 	_, existed := c.types[typeURL]
 	v := c.view(typeURL)
-	old := v.names
-	v.names = names
+	old, oldSet := v.names, v.nameSet
 	if existed && slices.Equal(old, names) && (names != nil || old != nil) {
+		v.names = names // the same names: the set still holds
 		return nil
 	}
+	v.setNames(names)
 	if names != nil {
 		// Like Envoy, forget what it no longer subscribes to (both
 		// protocols): the server sends no removal for it.
+		var forgotten []string
 		for _, n := range old {
-			if !slices.Contains(names, n) {
+			if !v.wants(n) {
 				delete(v.res, n)
 				delete(v.vers, n)
+				forgotten = append(forgotten, n)
 			}
 		}
+		c.changed(typeURL, forgotten, false)
 	}
 	if !c.delta {
 		return c.send(&discoveryv3.DiscoveryRequest{Node: c.node, TypeUrl: typeURL, ResourceNames: names, VersionInfo: v.version, ResponseNonce: v.nonce})
 	}
 	req := &discoveryv3.DeltaDiscoveryRequest{Node: c.node, TypeUrl: typeURL}
 	for _, n := range names {
-		if !slices.Contains(old, n) {
+		if _, was := oldSet[n]; !was {
 			req.ResourceNamesSubscribe = append(req.ResourceNamesSubscribe, n)
 		}
 	}
 	for _, n := range old {
-		if !slices.Contains(names, n) {
+		if _, is := v.nameSet[n]; !is {
 			req.ResourceNamesUnsubscribe = append(req.ResourceNamesUnsubscribe, n)
 		}
 	}
@@ -316,12 +360,16 @@ func (c *Client) WaitFor(ctx context.Context, cond func() bool) error {
 
 func (c *Client) handleSotw(r *discoveryv3.DiscoveryResponse) error {
 	v := c.view(r.GetTypeUrl())
-	res := map[string]*anypb.Any{}
+	var res map[string]*anypb.Any
 	if !FullStateSotw(r.GetTypeUrl()) {
 		// Pseudo-delta: a response carries what changed; the rest stays
 		// until unsubscribed (Envoy ignores an update that lacks a
-		// subscribed route configuration, endpoints or secret).
-		maps.Copy(res, v.res)
+		// subscribed route configuration, endpoints or secret). Clone, not
+		// Copy into a new map: it copies the table without rehashing.
+		res = maps.Clone(v.res)
+	}
+	if res == nil {
+		res = make(map[string]*anypb.Any, len(r.GetResources()))
 	}
 	var carried []string
 	for _, a := range r.GetResources() {
@@ -332,7 +380,7 @@ func (c *Client) handleSotw(r *discoveryv3.DiscoveryResponse) error {
 		// Like Envoy's watch map, drop what no subscription asks for: a
 		// response sent before an unsubscribe arrived must not bring an
 		// unsubscribed resource back.
-		if v.names == nil || slices.Contains(v.names, name) {
+		if v.wants(name) {
 			res[name] = a
 			carried = append(carried, name)
 		}
@@ -347,6 +395,7 @@ func (c *Client) handleSotw(r *discoveryv3.DiscoveryResponse) error {
 		return c.send(req)
 	}
 	v.res, v.version = res, r.GetVersionInfo()
+	c.changed(r.GetTypeUrl(), carried, FullStateSotw(r.GetTypeUrl()))
 	req.VersionInfo = v.version
 	if err := c.answer(r.GetTypeUrl(), req); err != nil {
 		return err
@@ -385,6 +434,8 @@ func (c *Client) handleDelta(r *discoveryv3.DeltaDiscoveryResponse) error {
 		return c.send(req)
 	}
 	v.res = next
+	c.changed(r.GetTypeUrl(), names, false)
+	c.changed(r.GetTypeUrl(), r.GetRemovedResources(), false)
 	for _, res := range r.GetResources() {
 		v.vers[res.GetName()] = res.GetVersion()
 	}
@@ -395,6 +446,25 @@ func (c *Client) handleDelta(r *discoveryv3.DeltaDiscoveryResponse) error {
 		return err
 	}
 	return c.follow(r.GetTypeUrl())
+}
+
+// changed notes, for Check, that the held resources of typeURL named
+// names were set or removed; all says that any of them may have changed
+// (a State of the World response replacing the whole type).
+func (c *Client) changed(typeURL string, names []string, all bool) {
+	switch typeURL {
+	case resourcev3.RouteType:
+		if all {
+			c.check.valid = false
+		}
+		for _, n := range names {
+			c.routesTouched[n] = struct{}{}
+		}
+	case resourcev3.ClusterType:
+		if all || len(names) > 0 {
+			c.clusterGen++
+		}
+	}
 }
 
 func (c *Client) rejects(typeURL string, res map[string]*anypb.Any) string {

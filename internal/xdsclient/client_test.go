@@ -275,3 +275,79 @@ func TestStreamEnd(t *testing.T) {
 	assert.False(t, errors.As(err, &ie))
 	require.NoError(t, c.Close())
 }
+
+// TestCheckFollowsChanges: Check and follow decode each resource once per
+// version (decodeCache), so they must notice a resource that changed under
+// the same name, accept one resent unchanged, report every missing cluster
+// in route name order, and forget what is no longer held.
+func TestCheckFollowsChanges(t *testing.T) {
+	f, addr := startFake(t)
+	ctx, cancel := context.WithTimeout(context.Background(), DefaultWait)
+	defer cancel()
+	c, err := Dial(ctx, addr, "n1", "gw", Options{})
+	require.NoError(t, err)
+	defer func() { require.NoError(t, c.Close()) }()
+	require.NoError(t, c.Start())
+	respond := func(typeURL, version string, res ...*anypb.Any) error {
+		f.sotw <- &discoveryv3.DiscoveryResponse{TypeUrl: typeURL, VersionInfo: version, Nonce: version, Resources: res}
+		_, err := c.Next(ctx)
+		return err
+	}
+	// rdsRequest returns the names of the RDS request that follows the
+	// ACK of listener response nonce.
+	rdsRequest := func(nonce string) []string {
+		for r := f.sotwRequest(t); r.GetTypeUrl() != resourcev3.ListenerType || r.GetResponseNonce() != nonce; r = f.sotwRequest(t) {
+		}
+		for {
+			if r := f.sotwRequest(t); r.GetTypeUrl() == resourcev3.RouteType {
+				return r.GetResourceNames()
+			}
+		}
+	}
+	require.NoError(t, respond(resourcev3.ClusterType, "1", cluster(t, "c1"), cluster(t, "c2")))
+	require.NoError(t, respond(resourcev3.ListenerType, "2", rdsListener(t, "r1", "r2")))
+	assert.Equal(t, []string{"r1", "r2"}, rdsRequest("2"))
+
+	require.NoError(t, respond(resourcev3.RouteType, "3", routeTo(t, "r1", "c1"), routeTo(t, "r2", "c2")))
+	err = respond(resourcev3.RouteType, "4", routeTo(t, "r1", "c3"))
+	var ie *InconsistencyError
+	require.ErrorAs(t, err, &ie, "r1 changed to a missing cluster")
+	assert.Equal(t, InconsistencyError{NodeID: "n1", Route: "r1", Cluster: "c3"}, *ie)
+	require.NoError(t, respond(resourcev3.RouteType, "5", routeTo(t, "r1", "c1")), "r1 back to its first content")
+
+	err = respond(resourcev3.RouteType, "6", routeTo(t, "r2", "c9"), routeTo(t, "r1", "c8"))
+	var joined interface{ Unwrap() []error }
+	require.ErrorAs(t, err, &joined)
+	var got []InconsistencyError
+	for _, e := range joined.Unwrap() {
+		require.ErrorAs(t, e, &ie)
+		got = append(got, *ie)
+	}
+	assert.Equal(t, []InconsistencyError{{"n1", "r1", "c8"}, {"n1", "r2", "c9"}}, got, "in route name order")
+
+	// The listener drops r2: the client unsubscribes and forgets it, and
+	// only r1's missing cluster is left.
+	err = respond(resourcev3.ListenerType, "7", rdsListener(t, "r1"))
+	assert.Equal(t, []string{"r1"}, rdsRequest("7"))
+	require.ErrorAs(t, err, &ie)
+	assert.Equal(t, InconsistencyError{NodeID: "n1", Route: "r1", Cluster: "c8"}, *ie)
+	assert.Equal(t, []string{"r1"}, c.Has(resourcev3.RouteType))
+	assert.Equal(t, []string{"c8"}, mustRouteClusters(t, c))
+
+	// Adding the cluster makes it consistent again.
+	require.NoError(t, respond(resourcev3.ClusterType, "8", cluster(t, "c1"), cluster(t, "c2"), cluster(t, "c8")))
+	assert.Len(t, c.routeRefs, 1, "the cache holds only what is held")
+}
+
+// rdsListener is a listener with one filter chain per route name, each
+// taking it from RDS over ADS.
+func rdsListener(t *testing.T, routes ...string) *anypb.Any {
+	l := &listenerv3.Listener{Name: "l1"}
+	for _, route := range routes {
+		h := &hcmv3.HttpConnectionManager{RouteSpecifier: &hcmv3.HttpConnectionManager_Rds{Rds: &hcmv3.Rds{ConfigSource: ads, RouteConfigName: route}}}
+		l.FilterChains = append(l.FilterChains, &listenerv3.FilterChain{Filters: []*listenerv3.Filter{{
+			Name: "hcm", ConfigType: &listenerv3.Filter_TypedConfig{TypedConfig: mustAny(t, h)},
+		}}})
+	}
+	return mustAny(t, l)
+}

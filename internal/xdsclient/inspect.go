@@ -34,23 +34,118 @@ func (e *InconsistencyError) Error() string {
 	return fmt.Sprintf("node %q: route %q names cluster %q it does not have", e.NodeID, e.Route, e.Cluster)
 }
 
-// Check returns an *InconsistencyError (joined, one per missing cluster)
-// when a held route names a cluster the client does not hold.
+// Check returns an *InconsistencyError (joined, one per missing cluster,
+// in route name order) when a held route names a cluster the client does
+// not hold.
+//
+// It runs after every response, so it does as little as it can: route
+// configurations are decoded once per version (c.routeRefs), and while the
+// held clusters are unchanged only the route configurations that changed
+// since the last Check and those that were inconsistent then are looked
+// at again; the others cannot have changed their verdict. Any change to
+// the clusters takes a full pass over every held route.
 func (c *Client) Check() error {
-	clusters := c.held(resourcev3.ClusterType)
-	var errs []error
-	for _, name := range c.Has(resourcev3.RouteType) {
-		rc := &routev3.RouteConfiguration{}
-		if err := c.held(resourcev3.RouteType)[name].UnmarshalTo(rc); err != nil {
-			return fmt.Errorf("node %q: route %q: %w", c.node.GetId(), name, err)
+	s := &c.check
+	if !s.valid || s.clusterGen != c.clusterGen {
+		return c.checkAll()
+	}
+	if len(c.routesTouched) == 0 {
+		return s.err
+	}
+	routes, clusters := c.held(resourcev3.RouteType), c.held(resourcev3.ClusterType)
+	for name := range c.routesTouched {
+		a, ok := routes[name]
+		if !ok {
+			delete(s.bad, name)
+			continue
 		}
-		for _, cl := range routeClusters(rc) {
+		names, err := c.routeRefs.get(name, a, decodeRouteClusters)
+		if err != nil {
+			return c.checkAll() // reports the first undecodable route by name
+		}
+		if missing(names, clusters) {
+			s.bad[name] = struct{}{}
+		} else {
+			delete(s.bad, name)
+		}
+	}
+	return c.checked(routes, clusters)
+}
+
+// checkAll is Check from scratch.
+func (c *Client) checkAll() error {
+	s := &c.check
+	s.valid = false
+	routes, clusters := c.held(resourcev3.RouteType), c.held(resourcev3.ClusterType)
+	bad := map[string]struct{}{}
+	for name, a := range routes {
+		names, err := c.routeRefs.get(name, a, decodeRouteClusters)
+		if err != nil {
+			// Report the first undecodable route in name order.
+			for _, name := range sortedKeys(routes) {
+				if _, err := c.routeRefs.get(name, routes[name], decodeRouteClusters); err != nil {
+					return fmt.Errorf("node %q: route %q: %w", c.node.GetId(), name, err)
+				}
+			}
+		}
+		if missing(names, clusters) {
+			bad[name] = struct{}{}
+		}
+	}
+	s.bad, s.clusterGen, s.valid = bad, c.clusterGen, true
+	return c.checked(routes, clusters)
+}
+
+// checked records the verdict of a complete Check over s.bad and returns
+// it.
+func (c *Client) checked(routes, clusters map[string]*anypb.Any) error {
+	s := &c.check
+	clear(c.routesTouched)
+	c.routeRefs.prune(routes)
+	var errs []error
+	for _, name := range sortedKeys(s.bad) {
+		names, _ := c.routeRefs.lookup(name, routes[name]) // decoded above
+		for _, cl := range names {
 			if _, ok := clusters[cl]; !ok {
 				errs = append(errs, &InconsistencyError{NodeID: c.node.GetId(), Route: name, Cluster: cl})
 			}
 		}
 	}
-	return errors.Join(errs...)
+	s.err = errors.Join(errs...)
+	return s.err
+}
+
+// checkState is the verdict of the last complete Check.
+type checkState struct {
+	// valid is false until a Check completed, and after a decoding error
+	// or a State of the World response replacing every route.
+	valid bool
+	// clusterGen is Client.clusterGen at that Check.
+	clusterGen uint64
+	// bad are the routes that named a missing cluster.
+	bad map[string]struct{}
+	// err is what Check returned.
+	err error
+}
+
+// missing reports whether any of names is not in clusters.
+func missing(names []string, clusters map[string]*anypb.Any) bool {
+	for _, cl := range names {
+		if _, ok := clusters[cl]; !ok {
+			return true
+		}
+	}
+	return false
+}
+
+// decodeRouteClusters returns the clusters a RouteConfiguration names, in
+// order, repeats included.
+func decodeRouteClusters(a *anypb.Any) ([]string, error) {
+	rc := &routev3.RouteConfiguration{}
+	if err := a.UnmarshalTo(rc); err != nil {
+		return nil, err
+	}
+	return routeClusters(rc), nil
 }
 
 func routeClusters(rc *routev3.RouteConfiguration) []string {
@@ -135,11 +230,14 @@ func (c *Client) Removed(mark int, typeURL, name string) bool {
 func (c *Client) RouteClusters() ([]string, error) {
 	set := map[string]bool{}
 	for name, a := range c.held(resourcev3.RouteType) {
-		rc := &routev3.RouteConfiguration{}
-		if err := a.UnmarshalTo(rc); err != nil {
-			return nil, fmt.Errorf("node %q: route %q: %w", c.node.GetId(), name, err)
+		names, ok := c.routeRefs.lookup(name, a)
+		if !ok {
+			var err error
+			if names, err = decodeRouteClusters(a); err != nil {
+				return nil, fmt.Errorf("node %q: route %q: %w", c.node.GetId(), name, err)
+			}
 		}
-		for _, cl := range routeClusters(rc) {
+		for _, cl := range names {
 			set[cl] = true
 		}
 	}
@@ -174,51 +272,92 @@ type refs struct {
 	scoped  bool            // an HCM routes by scope with SRDS over ADS
 }
 
+// resourceRefs is what one listener or cluster references.
+type resourceRefs struct {
+	routes, secrets []string
+	scoped          bool
+}
+
 // references walks every held listener and cluster, including the typed
-// configs packed in Any fields, for RDS and SDS names.
+// configs packed in Any fields, for RDS and SDS names. Like Check it runs
+// after every listener, cluster or scope response, so each resource's
+// references are derived once per version (c.listenerRefs, c.clusterRefs,
+// c.scopeRefs) and only merged here.
 func (c *Client) references() (refs, error) {
 	r := refs{routes: map[string]bool{}, secrets: map[string]bool{}}
-	for _, typeURL := range []string{resourcev3.ListenerType, resourcev3.ClusterType} {
-		v := c.types[typeURL]
+	for _, t := range []struct {
+		typeURL string
+		cache   decodeCache[resourceRefs]
+	}{{resourcev3.ListenerType, c.listenerRefs}, {resourcev3.ClusterType, c.clusterRefs}} {
+		v := c.types[t.typeURL]
 		if v == nil {
 			continue
 		}
 		for name, a := range v.res {
-			m, err := a.UnmarshalNew()
+			rr, err := t.cache.get(name, a, decodeResourceRefs)
 			if err != nil {
-				return r, fmt.Errorf("%s %q: %w", typeURL, name, err)
+				return r, fmt.Errorf("%s %q: %w", t.typeURL, name, err)
 			}
-			walk(m.ProtoReflect(), func(m proto.Message) {
-				switch m := m.(type) {
-				case *hcmv3.Rds:
-					if n := m.GetRouteConfigName(); n != "" {
-						r.routes[n] = true
-					}
-				case *hcmv3.ScopedRds:
-					if m.GetScopedRdsConfigSource().GetAds() != nil {
-						r.scoped = true
-					}
-				case *tlsv3.SdsSecretConfig:
-					// Without an ADS config source the name refers to a
-					// static secret of the bootstrap.
-					if m.GetSdsConfig().GetAds() != nil {
-						r.secrets[m.GetName()] = true
-					}
-				}
-			})
+			for _, n := range rr.routes {
+				r.routes[n] = true
+			}
+			for _, n := range rr.secrets {
+				r.secrets[n] = true
+			}
+			r.scoped = r.scoped || rr.scoped
 		}
+		t.cache.prune(v.res)
 	}
 	if !r.scoped {
 		return r, nil // scopes no listener uses route nothing
 	}
-	for name, a := range c.held(resourcev3.ScopedRouteType) {
-		sc := &routev3.ScopedRouteConfiguration{}
-		if err := a.UnmarshalTo(sc); err != nil {
+	scopes := c.held(resourcev3.ScopedRouteType)
+	for name, a := range scopes {
+		rc, err := c.scopeRefs.get(name, a, decodeScopeRoute)
+		if err != nil {
 			return r, fmt.Errorf("%s %q: %w", resourcev3.ScopedRouteType, name, err)
 		}
-		r.routes[sc.GetRouteConfigurationName()] = true
+		r.routes[rc] = true
 	}
+	c.scopeRefs.prune(scopes)
 	return r, nil
+}
+
+// decodeResourceRefs walks one listener or cluster for what it references.
+func decodeResourceRefs(a *anypb.Any) (resourceRefs, error) {
+	var r resourceRefs
+	m, err := a.UnmarshalNew()
+	if err != nil {
+		return r, err
+	}
+	walk(m.ProtoReflect(), func(m proto.Message) {
+		switch m := m.(type) {
+		case *hcmv3.Rds:
+			if n := m.GetRouteConfigName(); n != "" {
+				r.routes = append(r.routes, n)
+			}
+		case *hcmv3.ScopedRds:
+			if m.GetScopedRdsConfigSource().GetAds() != nil {
+				r.scoped = true
+			}
+		case *tlsv3.SdsSecretConfig:
+			// Without an ADS config source the name refers to a static
+			// secret of the bootstrap.
+			if m.GetSdsConfig().GetAds() != nil {
+				r.secrets = append(r.secrets, m.GetName())
+			}
+		}
+	})
+	return r, nil
+}
+
+// decodeScopeRoute returns the route configuration a scope routes to.
+func decodeScopeRoute(a *anypb.Any) (string, error) {
+	sc := &routev3.ScopedRouteConfiguration{}
+	if err := a.UnmarshalTo(sc); err != nil {
+		return "", err
+	}
+	return sc.GetRouteConfigurationName(), nil
 }
 
 // walk calls visit on m and every message under it, unpacking Any values

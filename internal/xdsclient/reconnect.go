@@ -25,7 +25,8 @@ func (c *Client) Reconnect(ctx context.Context, addr string) (*Client, error) {
 			continue
 		}
 		nv := n.view(typeURL)
-		nv.names, nv.version, nv.res, nv.vers = v.names, v.version, maps.Clone(v.res), maps.Clone(v.vers)
+		nv.setNames(v.names)
+		nv.version, nv.res, nv.vers = v.version, maps.Clone(v.res), maps.Clone(v.vers)
 		if c.delta {
 			err = n.send(&discoveryv3.DeltaDiscoveryRequest{
 				Node: n.node, TypeUrl: typeURL, ResourceNamesSubscribe: v.names, InitialResourceVersions: v.vers,
