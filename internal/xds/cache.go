@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
-	"slices"
 	"sync"
 	"time"
 
@@ -99,10 +98,8 @@ type typeState struct {
 	claimed  string // SotW version_info the proxy sent before it was synced
 	wildcard bool
 	// subscribed is the stream's own copy of the subscribed names (the
-	// server mutates its copy); subList is the last SotW request's list,
-	// to skip rebuilding the set when an ACK repeats it.
+	// server mutates its copy).
 	subscribed map[string]struct{}
-	subList    []string
 	// have is what the proxy holds, or will once it reads its queue, and
 	// haveHash its set hash. For full-state SotW types have is replaced
 	// on every push (and may be a gateway's own map); otherwise it is
@@ -251,10 +248,10 @@ func openWatch(ts *typeState, wildcard bool) {
 }
 
 // setSotwNames applies a SotW request's resource names: the request lists
-// every subscribed name, so an unchanged list (every ACK) costs one slice
-// comparison, and a changed one a rebuild of the set.
+// every subscribed name, so an unchanged list (every ACK) costs one lookup
+// per name and no allocation, and a changed one a rebuild of the set.
 func setSotwNames(ts *typeState, wildcard bool, names []string) {
-	if wildcard || slices.Equal(names, ts.subList) && ts.subscribed != nil {
+	if wildcard || ts.subscribed != nil && sameNames(ts.subscribed, names) {
 		return
 	}
 	next := make(map[string]struct{}, len(names))
@@ -269,7 +266,21 @@ func setSotwNames(ts *typeState, wildcard bool, names []string) {
 			ts.forget(n) // the proxy drops what it no longer asks for
 		}
 	}
-	ts.subscribed, ts.subList = next, slices.Clone(names)
+	ts.subscribed = next
+}
+
+// sameNames reports whether names (without duplicates, as proxies send
+// them) is exactly the set.
+func sameNames(set map[string]struct{}, names []string) bool {
+	if len(set) != len(names) {
+		return false
+	}
+	for _, n := range names {
+		if _, ok := set[n]; !ok {
+			return false
+		}
+	}
+	return true
 }
 
 // resolve turns what a proxy says it holds (name → version) into entries,

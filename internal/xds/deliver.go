@@ -293,6 +293,9 @@ func (ts *typeState) plan(gres map[string]*entry) (changed []*entry, removed []s
 			delete(ts.dirty, n)
 		}
 	}
+	if len(ts.dirty) == 0 {
+		ts.dirty = nil // a Go map never shrinks: drop the one a full pass grew
+	}
 	slices.SortFunc(changed, func(a, b *entry) int { return strings.Compare(a.name, b.name) })
 	slices.Sort(removed)
 	return changed, removed
