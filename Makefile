@@ -4,7 +4,7 @@ PROTOC    ?= protoc
 PROTO_DIR := proto
 PROTOS    := $(wildcard $(PROTO_DIR)/tollgate/v1/*.proto)
 
-.PHONY: help build test test-short lint fmt generate golden gen-check bench fuzz
+.PHONY: help build test test-short lint fmt generate golden gen-check bench bench-fleet fuzz
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -46,6 +46,9 @@ gen-check: generate ## regenerate everything and fail on any difference
 
 bench: ## run benchmarks
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+bench-fleet: ## the N × K × mode × cache fleet matrix of BENCHMARKS.md (long: tens of minutes)
+	scripts/fleet-matrix.sh
 
 fuzz: ## fuzz decode+validate, the admin API and the translator, 60 s each
 	$(GO) test -run '^$$' -fuzz FuzzDecodeValidate -fuzztime 60s -fuzzminimizetime 5s ./internal/model

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -28,6 +29,8 @@ type flags struct {
 	cpuProfile string
 	memProfile string
 	serveChild bool
+	output     string
+	summarize  string
 }
 
 // ours is the --cache value of our own xDS server; the others are
@@ -46,6 +49,8 @@ func parse(args []string, stderr io.Writer) (flags, error) {
 	fs.StringVar(&f.cpuProfile, "server-cpuprofile", "", "write the server's CPU profile over the edits phase to this file")
 	fs.StringVar(&f.memProfile, "server-memprofile", "", "write the server's heap profile after the last edit to this file")
 	fs.BoolVar(&f.serveChild, serveChildFlag, false, "be the server child of another xdsload (internal)")
+	fs.StringVarP(&f.output, "output", "o", "text", "report format: text or json")
+	fs.StringVar(&f.summarize, "summarize", "", "instead of running, print a markdown table of the JSON reports in this directory (ours vs the baselines, per N, K and mode)")
 	fs.IntVar(&f.opts.Edits, "edits", 10, "one-API edits to time, one after the other")
 	fs.Int64Var(&f.opts.Seed, "seed", 1, "seed of the generated bundle and edits")
 	fs.IntVar(&f.opts.Slow, "slow", 0, "proxies that hold every ACK for --slow-delay")
@@ -61,6 +66,9 @@ func parse(args []string, stderr io.Writer) (flags, error) {
 	}
 	if err := fs.Parse(args); err != nil {
 		return f, err
+	}
+	if f.output != "text" && f.output != "json" {
+		return f, fmt.Errorf("--output %q: must be text or json", f.output)
 	}
 	switch f.mode {
 	case "sotw", "delta":
@@ -108,6 +116,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if f.serveChild {
 		return serveChild(ctx, f, os.Stdin, stdout, stderr)
 	}
+	if f.summarize != "" {
+		return summarize(f.summarize, stdout)
+	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	f.opts.Logger = log
 	ctx, cancel := context.WithCancelCause(ctx)
@@ -148,6 +159,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return fmt.Errorf("%w (%w)", err, cause)
 		}
 		return err
+	}
+	if f.output == "json" {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rep)
 	}
 	return rep.WriteText(stdout)
 }
