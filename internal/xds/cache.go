@@ -482,7 +482,7 @@ func (c *cache) update(out *translate.Output) error {
 		next[name] = gs
 	}
 
-	diffs := make(map[string]map[string][]string, len(next))
+	diffs := make(map[string]map[string]gatewayDiff, len(next))
 	for name, gs := range next {
 		if old[name] != gs {
 			diffs[name] = diffGateway(old[name], gs)
@@ -501,12 +501,25 @@ func (c *cache) update(out *translate.Output) error {
 				ts.all = true
 			}
 		case len(diffs[st.gateway]) > 0:
-			for t, names := range diffs[st.gateway] {
+			for t, d := range diffs[st.gateway] {
 				ts := st.types[t]
 				if ts == nil || !ts.watched || ts.all {
 					continue
 				}
-				for _, n := range names {
+				if !st.key.delta && !fullStateSotw[t] {
+					// A SotW proxy drops a by-name resource once nothing
+					// names it (its referrer was removed) and asks for it
+					// again when a referrer comes back. Both requests can
+					// pass unseen (the server skips a request whose nonce
+					// is stale; the next one lists the name again), so a
+					// resource the gateway did not have a moment ago may
+					// be gone from the proxy although this record says it
+					// holds it: send it again. At worst a duplicate.
+					for _, n := range d.added {
+						ts.forget(n)
+					}
+				}
+				for _, n := range d.changed {
 					if _, held := ts.have[n]; held || ts.subscribes(n) {
 						ts.markDirty(n)
 					}

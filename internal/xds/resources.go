@@ -154,12 +154,19 @@ func buildGateway(cfg *translate.GatewayConfig, prev *gatewayState) (*gatewaySta
 	return gs, nil
 }
 
+// gatewayDiff is, per type, what changed between two states of a gateway.
+type gatewayDiff struct {
+	// changed are the names whose entry differs (added, changed, removed).
+	changed []string
+	// added are the names the older state did not have at all.
+	added []string
+}
+
 // diffGateway lists, per type, the names whose entry differs between a and
-// b (added, changed or removed). It runs once per gateway per update, so
-// each stream of the gateway then does work in proportion to the change,
-// not to the configuration.
-func diffGateway(a, b *gatewayState) map[string][]string {
-	out := map[string][]string{}
+// b. It runs once per gateway per update, so each stream of the gateway
+// then does work in proportion to the change, not to the configuration.
+func diffGateway(a, b *gatewayState) map[string]gatewayDiff {
+	out := map[string]gatewayDiff{}
 	for _, t := range addOrder {
 		var ra, rb map[string]*entry
 		if a != nil {
@@ -171,19 +178,23 @@ func diffGateway(a, b *gatewayState) map[string][]string {
 		if a != nil && b != nil && a.hashes[t] == b.hashes[t] && len(ra) == len(rb) {
 			continue
 		}
-		var names []string
+		var d gatewayDiff
 		for n, e := range rb {
-			if o := ra[n]; o == nil || o.version != e.version {
-				names = append(names, n)
+			o := ra[n]
+			if o == nil {
+				d.added = append(d.added, n)
+			}
+			if o == nil || o.version != e.version {
+				d.changed = append(d.changed, n)
 			}
 		}
 		for n := range ra {
 			if rb[n] == nil {
-				names = append(names, n)
+				d.changed = append(d.changed, n)
 			}
 		}
-		if len(names) > 0 {
-			out[t] = names
+		if len(d.changed) > 0 {
+			out[t] = d
 		}
 	}
 	return out
