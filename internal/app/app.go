@@ -77,7 +77,7 @@ func (a *App) start() error {
 		return fmt.Errorf("admin API: %w", err)
 	}
 	a.xds = xds.NewServer(xds.Options{Logger: a.log})
-	a.loop = reconcile.New(a.st, reconcile.Options{Translate: translate.Translate, Publish: a.publish, Logger: a.log})
+	a.loop = reconcile.New(a.st, reconcile.Options{Translate: translate.NewIncremental().Update, Publish: a.publish, Logger: a.log})
 	a.grpc = newGRPCServer()
 	a.xds.Register(a.grpc)
 	opts, err := a.adminOptions()

@@ -24,8 +24,10 @@ type TranslateFunc func(r *store.Reader) *translate.Output
 
 // Options configure a Loop.
 type Options struct {
-	// Translate is translate.Translate in production; tests substitute
-	// their own. Required.
+	// Translate is (*translate.Incremental).Update in production, which
+	// recovers from its own failures by translating from scratch; tests
+	// substitute their own (translate.Translate among them). A panic here
+	// is still caught: the last good output stays published. Required.
 	Translate TranslateFunc
 	// Publish receives every new output, in revision order, from one
 	// goroutine. Required.

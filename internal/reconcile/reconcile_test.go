@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"google.golang.org/protobuf/proto"
 
 	"tollgate.dev/tollgate/internal/model"
 	"tollgate.dev/tollgate/internal/store"
@@ -156,4 +157,58 @@ func TestFailedTranslationKeepsLastGood(t *testing.T) {
 
 func TestRunNeedsTranslateAndPublish(t *testing.T) {
 	require.Error(t, New(newStore(t), Options{}).Run(context.Background()))
+}
+
+// TestIncrementalTranslatorMatchesFull runs the loop with the production
+// translator: every published output is what a full translation of its
+// revision gives, however commits were coalesced.
+func TestIncrementalTranslatorMatchesFull(t *testing.T) {
+	st := newStore(t)
+	var (
+		mu   sync.Mutex
+		outs []*translate.Output
+	)
+	l := New(st, Options{Translate: translate.NewIncremental().Update, Publish: func(o *translate.Output) {
+		mu.Lock()
+		defer mu.Unlock()
+		outs = append(outs, o)
+	}})
+	run(t, l)
+	<-l.Ready()
+	put(t, st, &tollgatev1.Gateway{
+		ApiVersion: model.APIVersion, Kind: "Gateway", Metadata: &tollgatev1.ObjectMeta{Name: "edge"},
+		Spec: &tollgatev1.GatewaySpec{Mode: "ingress", Listeners: []*tollgatev1.Listener{{Name: "http", Port: 8080, Protocol: "HTTP"}}},
+	})
+	var rev uint64
+	for i := range 20 {
+		rev = put(t, st, service(fmt.Sprintf("s%d", i%4)), &tollgatev1.API{
+			ApiVersion: model.APIVersion, Kind: "API", Metadata: &tollgatev1.ObjectMeta{Name: fmt.Sprintf("a%d", i%5)},
+			Spec: &tollgatev1.APISpec{
+				Gateways: []string{"edge"}, Hostnames: []string{fmt.Sprintf("h%d.example.com", i%3)},
+				Routes: []*tollgatev1.Route{{
+					Name:     "r",
+					Match:    &tollgatev1.RouteMatch{PathPrefix: fmt.Sprintf("/p%d", i)},
+					Backends: []*tollgatev1.BackendRef{{Service: fmt.Sprintf("s%d", i%4)}},
+				}},
+			},
+		})
+	}
+	eventually(t, "last revision published", func() bool { return l.Last().Revision == rev })
+	mu.Lock()
+	defer mu.Unlock()
+	require.Equal(t, rev, outs[len(outs)-1].Revision)
+	// Nothing was committed after rev: the last output must be the full
+	// translation of the store as it is now.
+	want := translate.Translate(st.Read())
+	require.Equal(t, len(want.Gateways["edge"].Resources), len(outs[len(outs)-1].Gateways["edge"].Resources))
+	for typ, rs := range want.Gateways["edge"].Resources {
+		got := outs[len(outs)-1].Gateways["edge"].Resources[typ]
+		require.Len(t, got, len(rs), typ)
+		for i := range rs {
+			require.Equal(t, rs[i].Name, got[i].Name)
+			require.True(t, proto.Equal(rs[i].Message, got[i].Message), "%s %s", typ, rs[i].Name)
+		}
+	}
+	require.Equal(t, want.Status, outs[len(outs)-1].Status)
+	require.Zero(t, l.Failures())
 }

@@ -360,10 +360,11 @@ func (a *applier) result(dryRun bool) Result {
 	return res
 }
 
-// commitRecords records the new revision in the transaction and returns the
-// backend commit for the bundle.
+// commitRecords records the new revision and its change log row in the
+// transaction and returns the backend commit for the bundle.
 func (a *applier) commitRecords() (Commit, error) {
 	c := Commit{Revision: a.rev + 1}
+	var changed []model.Key
 	for _, st := range a.steps {
 		switch st.action {
 		case ActionCreated, ActionUpdated:
@@ -372,12 +373,17 @@ func (a *applier) commitRecords() (Commit, error) {
 				return Commit{}, fmt.Errorf("encode %s: %w", st.key, err)
 			}
 			c.Put = append(c.Put, Record{Kind: st.key.Kind, Name: st.key.Name, Value: b})
+			changed = append(changed, st.key)
 		case ActionDeleted:
 			c.Delete = append(c.Delete, st.key)
+			changed = append(changed, st.key)
 		}
 	}
 	if err := a.txn.Insert(tableMeta, &metaRow{ID: metaRevision, Revision: c.Revision}); err != nil {
 		return Commit{}, fmt.Errorf("store revision in memory: %w", err)
+	}
+	if err := recordChanges(a.txn, c.Revision, changed); err != nil {
+		return Commit{}, err
 	}
 	return c, nil
 }

@@ -22,7 +22,10 @@
 //     metadata.resourceVersion set to it, the records are committed to the
 //     Backend (which fsyncs) and only then is the memdb transaction committed.
 //
-// Any failure aborts the memdb transaction, so the store is unchanged.
+// Any failure aborts the memdb transaction, so the store is unchanged. The
+// same transaction records which keys the bundle changed in a bounded change
+// log (Reader.ChangesSince), so an incremental consumer sees a revision's
+// changes exactly when it sees the revision.
 //
 // # Durability promise
 //

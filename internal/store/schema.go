@@ -17,6 +17,8 @@ const (
 	tablePolicies = "policies"
 	tableSecrets  = "secrets"
 	tableMeta     = "meta"
+	// tableChanges is the change log of recent commits (changes.go).
+	tableChanges = "changes"
 )
 
 // Index names. Each index is described where it is declared, with the query
@@ -47,6 +49,7 @@ func schema() *memdb.DBSchema {
 		tablePolicies: policiesTable(),
 		tableSecrets:  secretsTable(),
 		tableMeta:     metaTable(),
+		tableChanges:  changesTable(),
 	}}
 }
 

@@ -1,12 +1,16 @@
 package translate
 
 import (
+	"context"
 	"fmt"
 	"runtime"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"tollgate.dev/tollgate/internal/model"
+	"tollgate.dev/tollgate/internal/store"
 )
 
 // benchBundle is n APIs of 5 routes each (prefix, exact with a method,
@@ -67,12 +71,88 @@ func BenchmarkTranslateFull(b *testing.B) {
 			for b.Loop() {
 				out = Translate(st.Read())
 			}
-			require.Len(b, out.Gateways["edge"].Resources, 4, "listeners, routes, clusters, endpoints")
+			require.Len(b, out.Gateways["edge"].Resources, 5, "listeners, routes, scopes, clusters, endpoints")
 			for k, s := range out.Status {
 				require.True(b, s.Accepted, "%s: %v", k, s.Problems)
 			}
 		})
 	}
+}
+
+// BenchmarkTranslateIncremental measures Incremental.Update after editing
+// one API at N APIs: "change" rewrites the routes of an existing API (no
+// status changes), "add-delete" alternately creates an API and deletes it
+// (statuses change: the status map is copied). PERFORMANCE.md's goal:
+// ≤ 1 ms, independent of N. Applying the edit to the store is not measured.
+func BenchmarkTranslateIncremental(b *testing.B) {
+	for _, n := range []int{1_000, 10_000} {
+		for _, edit := range []string{"change", "add-delete"} {
+			b.Run(fmt.Sprintf("apis=%d/edit=%s", n, edit), func(b *testing.B) {
+				st, err := storeFromBundle(benchBundle(n))
+				require.NoError(b, err)
+				x := NewIncremental()
+				x.Update(st.Read())
+				b.ReportAllocs()
+				var out *Output
+				for i := 0; b.Loop(); i++ {
+					b.StopTimer()
+					editBenchAPI(b, st, n, i, edit == "add-delete")
+					r := st.Read()
+					b.StartTimer()
+					out = x.Update(r)
+				}
+				require.Zero(b, x.Fallbacks())
+				require.Len(b, out.Gateways["edge"].Resources, 5, "listeners, routes, scopes, clusters, endpoints")
+			})
+		}
+	}
+}
+
+// BenchmarkIncrementalFromScratch measures the first Update of an
+// Incremental (start-up, or after a fallback), which also fills its
+// caches: the price of incremental updates, next to BenchmarkTranslateFull.
+func BenchmarkIncrementalFromScratch(b *testing.B) {
+	for _, n := range []int{1_000, 10_000} {
+		b.Run(fmt.Sprintf("apis=%d", n), func(b *testing.B) {
+			st, err := storeFromBundle(benchBundle(n))
+			require.NoError(b, err)
+			b.ReportAllocs()
+			for b.Loop() {
+				NewIncremental().Update(st.Read())
+			}
+		})
+	}
+}
+
+// editBenchAPI changes the routes of one API of benchBundle(n), or with
+// addDelete creates API n (even i) and deletes it (odd i).
+func editBenchAPI(b *testing.B, st *store.Store, n, i int, addDelete bool) {
+	b.Helper()
+	api := (i * 7919) % n
+	if addDelete {
+		api = n
+		if i%2 == 1 {
+			del := store.Change{Op: store.OpDelete, Key: model.Key{Kind: model.KindAPI, Name: fmt.Sprintf("api-%d", n)}}
+			_, err := st.Apply(context.Background(), []store.Change{del}, store.ApplyOptions{})
+			require.NoError(b, err)
+			return
+		}
+	}
+	services := max(n/10, 2)
+	docs, vs := model.ValidateBundle(fmt.Appendf(nil, `apiVersion: tollgate.dev/v1
+kind: API
+metadata: {name: api-%d}
+spec:
+  gateways: [edge]
+  hostnames: [api-%d.example.com]
+  basePath: /v1
+  routes:
+  - {name: list, match: {pathPrefix: /items-%d}, backends: [{service: svc-%d}]}
+  - {name: create, match: {pathExact: /items, methods: [POST]}, backends: [{service: svc-%d}], timeout: 5s}
+`, api, api, i, api%services, api%services))
+	require.Empty(b, vs)
+	_, err := st.Apply(context.Background(), []store.Change{{Op: store.OpPut, Object: docs[0].Object}}, store.ApplyOptions{})
+	require.NoError(b, err)
 }
 
 // BenchmarkOutputMemoryPerAPI reports the heap one translation output

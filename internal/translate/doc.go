@@ -9,4 +9,10 @@
 // every proto → Output. A definition that cannot be translated is left out
 // and reported on its own Status; it never blocks the others. See
 // docs/translation.md for the mapping.
+//
+// Translate is the reference and translates everything. Incremental, what
+// the control plane runs, reads the store's change log and re-translates
+// only the pieces a change affects (incremental*.go), reusing the same
+// converters and builders; its output is held equal to Translate's by
+// property tests over random edit sequences.
 package translate

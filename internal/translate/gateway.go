@@ -30,25 +30,41 @@ type gatewayTranslator struct {
 // validation is a translator bug: the gateway then gets no resources and
 // the failure is shown on its status rather than served half-built.
 func translateGateway(s *snapshot, st *statuses, g *tollgatev1.Gateway) *GatewayConfig {
-	t := &gatewayTranslator{
-		s: s, st: st, g: g, key: model.KeyOf(g),
-		proxyless: g.GetSpec().GetMode() == model.GatewayModeProxyless,
-		clusters:  map[string]*ir.Cluster{}, rejected: map[string]bool{}, secrets: map[string]*ir.Secret{},
-	}
+	t := newGatewayTranslator(s, st, g)
 	for _, a := range s.apis {
 		if slices.Contains(a.GetSpec().GetGateways(), g.GetMetadata().GetName()) {
 			t.apis = append(t.apis, a)
 		}
 	}
+	return t.translate()
+}
+
+// newGatewayTranslator starts the translation of g with no APIs attached
+// yet; statuses go to st.
+func newGatewayTranslator(s *snapshot, st *statuses, g *tollgatev1.Gateway) *gatewayTranslator {
+	return &gatewayTranslator{
+		s: s, st: st, g: g, key: model.KeyOf(g),
+		proxyless: g.GetSpec().GetMode() == model.GatewayModeProxyless,
+		clusters:  map[string]*ir.Cluster{}, rejected: map[string]bool{}, secrets: map[string]*ir.Secret{},
+	}
+}
+
+// translate builds the configuration of t's gateway from t.apis.
+func (t *gatewayTranslator) translate() *GatewayConfig {
 	gw := t.toIRGateway()
-	cfg := &GatewayConfig{Name: gw.Name, Mode: g.GetSpec().GetMode(), Resources: map[string][]Resource{}}
+	cfg := &GatewayConfig{Name: gw.Name, Mode: t.g.GetSpec().GetMode(), Resources: map[string][]Resource{}}
 	if err := gw.Validate(); err != nil {
-		st.problem(t.key, "", fmt.Sprintf("internal error: the translator built an invalid configuration (%v); "+
-			"nothing is served for this gateway; please report it", err))
+		t.st.problem(t.key, "", invalidIRMessage(err))
 		return cfg
 	}
-	buildGateway(gw, st, cfg)
+	buildGateway(gw, t.st, cfg)
 	return cfg
+}
+
+// invalidIRMessage is the Gateway's problem when its IR fails validation.
+func invalidIRMessage(err error) string {
+	return fmt.Sprintf("internal error: the translator built an invalid configuration (%v); "+
+		"nothing is served for this gateway; please report it", err)
 }
 
 // toIRGateway converts the gateway, the APIs attached to it and everything
@@ -108,15 +124,21 @@ func (t *gatewayTranslator) secretFor(secret string) string {
 	if _, done := t.secrets[name]; done {
 		return name
 	}
-	spec := t.s.secrets[secret].GetSpec()
-	t.secrets[name] = &ir.Secret{
-		Name:             name,
+	t.secrets[name] = toIRSecret(secret, t.s.secrets[secret])
+	return name
+}
+
+// toIRSecret converts the Secret named secret (sec, which the store's
+// referential integrity guarantees).
+func toIRSecret(secret string, sec *tollgatev1.Secret) *ir.Secret {
+	spec := sec.GetSpec()
+	return &ir.Secret{
+		Name:             secretName(secret),
 		Source:           ir.Source{Kind: string(model.KindSecret), Name: secret},
 		CertificateChain: spec.GetCertificate(),
 		PrivateKey:       spec.GetPrivateKey(),
 		CABundle:         spec.GetCaBundle(),
 	}
-	return name
 }
 
 func (t *gatewayTranslator) gatewaySource() ir.Source {

@@ -50,8 +50,7 @@ func (t *gatewayTranslator) toIRListeners() ([]ir.Listener, []ir.RouteConfig, []
 	}
 	for _, a := range t.apis {
 		if !attached[a.GetMetadata().GetName()] {
-			t.st.warn(model.KeyOf(a), "spec.hostnames", fmt.Sprintf(
-				"no HTTP or HTTPS listener of Gateway %q accepts these hostnames; the API is not served there", t.key.Name))
+			t.warnUnattached(a)
 		}
 	}
 	if scoped, scopes, ok := scopeByHost(rcs); ok {
@@ -65,6 +64,12 @@ func (t *gatewayTranslator) toIRListeners() ([]ir.Listener, []ir.RouteConfig, []
 		return listeners, scoped, scopes
 	}
 	return listeners, rcs, nil
+}
+
+// warnUnattached tells an API that no listener of this gateway serves it.
+func (t *gatewayTranslator) warnUnattached(a *tollgatev1.API) {
+	t.st.warn(model.KeyOf(a), "spec.hostnames", fmt.Sprintf(
+		"no HTTP or HTTPS listener of Gateway %q accepts these hostnames; the API is not served there", t.key.Name))
 }
 
 // scopeByHost splits a gateway's routing into one route configuration per
@@ -100,23 +105,31 @@ func scopeByHost(rcs []ir.RouteConfig) ([]ir.RouteConfig, []ir.Scope, bool) {
 		if len(vh.Routes) == 0 {
 			continue
 		}
-		host := vh.Domains[0]
-		apis := map[string]bool{}
-		for _, r := range vh.Routes {
-			apis[r.Source.Name] = true
-		}
-		var srcs []ir.Source
-		for _, name := range sortedKeys(apis) {
-			srcs = append(srcs, ir.Source{Kind: string(model.KindAPI), Name: name})
-		}
-		rc := ir.RouteConfig{Name: hostRouteConfigName(host), VirtualHosts: []ir.VirtualHost{vh}, Sources: srcs}
+		rc, sc := hostRouting(vh)
 		out = append(out, rc)
-		scopes = append(scopes, ir.Scope{Name: scopeName(host), Host: host, RouteConfig: rc.Name, Sources: srcs})
+		scopes = append(scopes, sc)
 	}
 	if len(scopes) == 0 {
 		return nil, nil, false
 	}
 	return out, scopes, true
+}
+
+// hostRouting is the route configuration and the scope of one host of a
+// gateway routing by host: the host's one virtual host, attributed to the
+// APIs with routes in it.
+func hostRouting(vh ir.VirtualHost) (ir.RouteConfig, ir.Scope) {
+	host := vh.Domains[0]
+	apis := map[string]bool{}
+	for _, r := range vh.Routes {
+		apis[r.Source.Name] = true
+	}
+	srcs := make([]ir.Source, 0, len(apis))
+	for _, name := range sortedKeys(apis) {
+		srcs = append(srcs, ir.Source{Kind: string(model.KindAPI), Name: name})
+	}
+	rc := ir.RouteConfig{Name: hostRouteConfigName(host), VirtualHosts: []ir.VirtualHost{vh}, Sources: srcs}
+	return rc, ir.Scope{Name: scopeName(host), Host: host, RouteConfig: rc.Name, Sources: srcs}
 }
 
 // toIRFilterChains makes one filter chain for HTTP, and one per

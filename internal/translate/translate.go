@@ -51,7 +51,7 @@ func Translate(r *store.Reader) *Output {
 	st := newStatuses(s)
 	out := &Output{Revision: s.revision, Gateways: map[string]*GatewayConfig{}, Status: st.m}
 	for _, p := range s.policies {
-		st.warn(model.KeyOf(p), "spec", "policy translation is not implemented yet: this policy is stored but not enforced")
+		st.warn(model.KeyOf(p), "spec", policyNotEnforced)
 	}
 	for _, g := range s.gateways {
 		out.Gateways[g.GetMetadata().GetName()] = translateGateway(s, st, g)
@@ -59,6 +59,9 @@ func Translate(r *store.Reader) *Output {
 	st.finish()
 	return out
 }
+
+// policyNotEnforced is every Policy's warning until policies are translated.
+const policyNotEnforced = "policy translation is not implemented yet: this policy is stored but not enforced"
 
 // statuses collects the Status of every definition.
 type statuses struct {
@@ -75,11 +78,7 @@ type statuses struct {
 }
 
 func newStatuses(s *snapshot) *statuses {
-	st := &statuses{
-		m:         map[model.Key]*Status{},
-		routesOut: map[string]int{}, routesDropped: map[string]int{},
-		servicesOut: map[string]int{}, servicesDropped: map[string]int{},
-	}
+	st := emptyStatuses()
 	add := func(o model.Object) { st.m[model.KeyOf(o)] = &Status{Accepted: true} }
 	for _, g := range s.gateways {
 		add(g)
@@ -97,6 +96,16 @@ func newStatuses(s *snapshot) *statuses {
 		add(sec)
 	}
 	return st
+}
+
+// emptyStatuses has no definition yet: the statuses of a full
+// translation start from it, and so does each piece of an incremental one.
+func emptyStatuses() *statuses {
+	return &statuses{
+		m:         map[model.Key]*Status{},
+		routesOut: map[string]int{}, routesDropped: map[string]int{},
+		servicesOut: map[string]int{}, servicesDropped: map[string]int{},
+	}
 }
 
 func (st *statuses) get(k model.Key) *Status {
