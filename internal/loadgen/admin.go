@@ -32,3 +32,42 @@ func apply(ctx context.Context, hc *http.Client, adminURL string, bundle []byte)
 	}
 	return nil
 }
+
+// maxApplyBytes keeps each POST under the admin API's 1 MiB body limit.
+const maxApplyBytes = 900 << 10
+
+// chunks splits a multi-document YAML bundle at document separators into
+// pieces of at most limit bytes (a single larger document stays whole), in
+// order: applied one after the other, every reference (Gateway and
+// Services before the APIs, an API before its Policy) is already stored.
+func chunks(bundle []byte, limit int) [][]byte {
+	const sep = "\n---\n"
+	var (
+		out [][]byte
+		cur []byte
+	)
+	for _, doc := range bytes.Split(bundle, []byte(sep)) {
+		if len(cur) > 0 && len(cur)+len(sep)+len(doc) > limit {
+			out = append(out, cur)
+			cur = nil
+		}
+		if len(cur) > 0 {
+			cur = append(cur, sep...)
+		}
+		cur = append(cur, doc...)
+	}
+	if len(cur) > 0 {
+		out = append(out, cur)
+	}
+	return out
+}
+
+// applyAll applies a bundle in chunks the admin API accepts.
+func applyAll(ctx context.Context, hc *http.Client, adminURL string, bundle []byte) error {
+	for i, c := range chunks(bundle, maxApplyBytes) {
+		if err := apply(ctx, hc, adminURL, c); err != nil {
+			return fmt.Errorf("chunk %d: %w", i, err)
+		}
+	}
+	return nil
+}

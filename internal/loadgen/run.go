@@ -141,7 +141,7 @@ func (r *Report) load(ctx context.Context, hc *http.Client, o Options) error {
 	bundle := Generate(o.Seed, o.APIs)
 	r.BundleBytes = len(bundle)
 	start := time.Now()
-	if err := apply(ctx, hc, o.AdminURL, bundle); err != nil {
+	if err := applyAll(ctx, hc, o.AdminURL, bundle); err != nil {
 		return err
 	}
 	r.Apply = time.Since(start)
