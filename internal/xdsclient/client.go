@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"math"
 	"slices"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
@@ -93,7 +94,11 @@ type Client struct {
 // gateway (node.cluster). It subscribes to nothing yet: call Start. ctx
 // bounds the stream's life; Close ends it earlier.
 func Dial(ctx context.Context, addr, nodeID, gateway string, opts Options) (*Client, error) {
-	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	// No receive limit, like Envoy (max_receive_message_length 0): a first
+	// configuration of 10,000 APIs is one response of several MiB, over
+	// grpc-go's 4 MiB default.
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(math.MaxInt32)))
 	if err != nil {
 		return nil, fmt.Errorf("dial %q: %w", addr, err)
 	}
