@@ -83,6 +83,7 @@ func connect(ctx context.Context, o Options, edits int) (*fleet, []time.Duration
 func (p *proxy) connect(ctx context.Context, o Options, start time.Time, took *time.Duration) error {
 	var opts xdsclient.Options
 	opts.Delta = o.Delta
+	opts.Intern = true // a thousand proxies of one gateway share what they hold
 	if p.role == NACKing {
 		opts.NACK = p.nack
 	}

@@ -31,6 +31,9 @@ type Options struct {
 	Delta bool
 	// NACK, when set, may reject responses; nil ACKs everything.
 	NACK NACKFunc
+	// Intern shares identical resources with the other interning clients
+	// of the process (intern.go): for load tests holding many proxies.
+	Intern bool
 }
 
 // Response is one response the client received, as logged.
@@ -71,6 +74,8 @@ type Client struct {
 	types  map[string]*typeView
 	log    []Response
 	nack   NACKFunc
+	// internRes shares received resources with other clients (Options.Intern).
+	internRes bool
 	// noCheck turns off the route → cluster check.
 	noCheck bool
 	// routeRefs caches the clusters of each held route configuration for
@@ -104,7 +109,7 @@ func Dial(ctx context.Context, addr, nodeID, gateway string, opts Options) (*Cli
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	c := &Client{
-		delta: opts.Delta, conn: conn, cancel: cancel, nack: opts.NACK,
+		delta: opts.Delta, conn: conn, cancel: cancel, nack: opts.NACK, internRes: opts.Intern,
 		in: make(chan any, 64), done: make(chan struct{}),
 		node:  &corev3.Node{Id: nodeID, Cluster: gateway},
 		types: map[string]*typeView{},
@@ -386,6 +391,9 @@ func (c *Client) handleSotw(r *discoveryv3.DiscoveryResponse) error {
 		// response sent before an unsubscribe arrived must not bring an
 		// unsubscribed resource back.
 		if v.wants(name) {
+			if c.internRes {
+				a = intern(a)
+			}
 			res[name] = a
 			carried = append(carried, name)
 		}
@@ -425,7 +433,11 @@ func (c *Client) handleDelta(r *discoveryv3.DeltaDiscoveryResponse) error {
 	next := maps.Clone(v.res)
 	var names []string
 	for _, res := range r.GetResources() {
-		next[res.GetName()] = res.GetResource()
+		a := res.GetResource()
+		if c.internRes {
+			a = intern(a)
+		}
+		next[res.GetName()] = a
 		names = append(names, res.GetName())
 	}
 	for _, n := range r.GetRemovedResources() {
