@@ -29,15 +29,10 @@ import (
 // (as internal/app wires them), so an edit takes exactly the same path up
 // to the cache and only the cache and the server behind it differ.
 func startBaseline(ctx context.Context, c baseline.Cache, opts *loadgen.Options, log *slog.Logger, stderr io.Writer) (stop func(), err error) {
-	cfg, err := config.Defaults()
+	cfg, dir, err := tempConfig()
 	if err != nil {
 		return nil, err
 	}
-	dir, err := os.MkdirTemp("", "xdsload-")
-	if err != nil {
-		return nil, fmt.Errorf("data directory: %w", err)
-	}
-	cfg.DataDir = dir
 	appLog := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	ctx, cancel := context.WithCancel(ctx)
 	s, err := newBaselineStack(ctx, c, cfg, appLog)

@@ -189,21 +189,31 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 	return l.w.Write(p)
 }
 
+// tempConfig is the default configuration over a fresh temporary data
+// directory (the caller removes it), listening on free local ports.
+func tempConfig() (cfg config.Config, dir string, err error) {
+	cfg, err = config.Defaults()
+	if err != nil {
+		return cfg, "", err
+	}
+	dir, err = os.MkdirTemp("", "xdsload-")
+	if err != nil {
+		return cfg, "", fmt.Errorf("data directory: %w", err)
+	}
+	cfg.DataDir = dir
+	cfg.Admin.Address, cfg.XDS.Address = "127.0.0.1:0", "127.0.0.1:0"
+	return cfg, dir, nil
+}
+
 // startInProcess runs our control plane on free ports over a temporary
 // data directory and points opts at it; stop shuts it down and removes the
 // directory. Its own log is kept to warnings so it does not drown the
 // report.
 func startInProcess(ctx context.Context, opts *loadgen.Options, log *slog.Logger, stderr io.Writer) (stop func(), err error) {
-	cfg, err := config.Defaults()
+	cfg, dir, err := tempConfig()
 	if err != nil {
 		return nil, err
 	}
-	dir, err := os.MkdirTemp("", "xdsload-")
-	if err != nil {
-		return nil, fmt.Errorf("data directory: %w", err)
-	}
-	cfg.DataDir = dir
-	cfg.Admin.Address, cfg.XDS.Address = "127.0.0.1:0", "127.0.0.1:0"
 	ctx, cancel := context.WithCancel(ctx)
 	appLog := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	a, err := app.Start(ctx, cfg, appLog)
