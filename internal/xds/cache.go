@@ -75,7 +75,9 @@ type streamState struct {
 	// queued: it waits for one; slotExpired: it held one too long and is
 	// served without one from then on.
 	admitted, queued, slotExpired bool
-	admission                     uint64
+	// graceTimer is set while a delivery waits out removalGrace.
+	graceTimer bool
+	admission  uint64
 }
 
 // typeState is what one stream knows about one resource type.
@@ -122,6 +124,7 @@ type typeState struct {
 	sent         sentRecord // the last response actually sent
 	answered     bool       // the proxy has ACKed or NACKed sent.nonce
 	everAnswered bool       // it has answered some response of the type
+	answeredAt   time.Time  // when it last answered
 	acked        string     // version of the last ACKed response
 	lastNACK     *NACK
 	nacked       bool // the last answered response was NACKed

@@ -121,7 +121,7 @@ func (c *cache) observeRequest(key streamKey, ptr any, r request, now time.Time)
 	if r.nonce == "" || r.nonce != ts.sent.nonce || ts.answered {
 		return
 	}
-	ts.answered, ts.everAnswered = true, true
+	ts.answered, ts.everAnswered, ts.answeredAt = true, true, now
 	defer c.release(st, false)
 	if r.errorDetail == nil {
 		ts.acked, ts.nacked = ts.sent.version, false

@@ -5,6 +5,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"time"
 
 	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
 	cachev3 "github.com/envoyproxy/go-control-plane/pkg/cache/v3"
@@ -149,6 +150,48 @@ var fullStateSotw = map[string]bool{
 	resourcev3.ScopedRouteType: true,
 }
 
+// removalGrace is how long a by-name SotW subscriber (grpc-go) keeps a
+// resource after answering the responses that stopped naming it.
+var removalGrace = time.Second
+
+// graceOver holds back removals from a by-name state-of-the-world
+// subscriber of a full-state type (grpc-go's clusters and listeners) until
+// removalGrace after the proxy answered the referrers' last responses. A
+// grpc-go client ACKs new routes before its channel switches to them, and
+// an RPC already routed to the old cluster waits for that cluster; removing
+// it at once leaves such an RPC stuck (with wait-for-ready) or failed.
+// Within the grace the client usually drops its subscription itself. The
+// delivery is retried when the grace ends.
+func (c *cache) graceOver(st *streamState, typeURL string) bool {
+	ts := st.types[typeURL]
+	if st.key.delta || !fullStateSotw[typeURL] || ts == nil || ts.wildcard {
+		return true
+	}
+	var last time.Time
+	for _, r := range referrers[typeURL] {
+		if rts := st.types[r]; rts != nil && rts.answeredAt.After(last) {
+			last = rts.answeredAt
+		}
+	}
+	wait := removalGrace - time.Since(last)
+	if wait <= 0 {
+		return true
+	}
+	if !st.graceTimer {
+		st.graceTimer = true
+		key := st.key
+		time.AfterFunc(wait, func() {
+			c.mu.Lock()
+			defer c.mu.Unlock()
+			if st := c.streams[key]; st != nil {
+				st.graceTimer = false
+				c.deliver(st)
+			}
+		})
+	}
+	return false
+}
+
 // step sends one type's pending additions (or removals) if its watch is
 // open. It returns false when something is pending but cannot be sent yet.
 func (c *cache) step(st *streamState, ts *typeState, typeURL string, removals bool) bool {
@@ -200,7 +243,7 @@ func (c *cache) stepFull(st *streamState, ts *typeState, typeURL string, removal
 	switch {
 	case removals && len(removed) == 0 && len(changed) == 0 && ts.synced, !removals && len(changed) == 0 && ts.synced:
 		return true
-	case !ts.open:
+	case !ts.open, removals && len(removed) > 0 && !c.graceOver(st, typeURL):
 		return false
 	}
 	cur := c.current(st, ts, typeURL)
