@@ -76,7 +76,7 @@ func (a *App) start() error {
 	if a.adminLn, err = net.Listen("tcp", a.cfg.Admin.Address); err != nil {
 		return fmt.Errorf("admin API: %w", err)
 	}
-	a.xds = xds.NewServer(xds.Options{Logger: a.log})
+	a.xds = xds.NewServer(xds.Options{Logger: a.log, MaxConcurrentSyncs: int(a.cfg.XDS.MaxConcurrentSyncs)})
 	a.loop = reconcile.New(a.st, reconcile.Options{Translate: translate.NewIncremental().Update, Publish: a.publish, Logger: a.log})
 	a.grpc = newGRPCServer()
 	a.xds.Register(a.grpc)

@@ -50,6 +50,9 @@ type Admin struct {
 type XDS struct {
 	// Address is the host:port the ADS server listens on.
 	Address string `mapstructure:"address"`
+	// MaxConcurrentSyncs bounds how many proxies are sent their first
+	// configuration at once (xds.Options.MaxConcurrentSyncs).
+	MaxConcurrentSyncs int64 `mapstructure:"maxConcurrentSyncs"`
 }
 
 // Log is the process log's settings.
@@ -81,6 +84,7 @@ var settings = []setting{
 	{key: "admin.address", env: "CONTROLPLANE_ADMIN_ADDRESS", flag: "admin-address", usage: "host:port of the admin API (port 0 picks a free port)"},
 	{key: "admin.maxBodyBytes", env: "CONTROLPLANE_MAX_BODY_BYTES", flag: "max-body-bytes", usage: "largest admin API request body, in bytes", isInt: true},
 	{key: "xds.address", env: "CONTROLPLANE_XDS_ADDRESS", flag: "xds-address", usage: "host:port of the xDS (ADS) server"},
+	{key: "xds.maxConcurrentSyncs", env: "CONTROLPLANE_XDS_MAX_CONCURRENT_SYNCS", flag: "xds-max-concurrent-syncs", usage: "proxies sent their first configuration at once (connect-storm admission control)", isInt: true},
 	{key: "log.level", env: "CONTROLPLANE_LOG_LEVEL", flag: "log-level", usage: "log level: debug, info, warn or error"},
 	{key: "log.format", env: "CONTROLPLANE_LOG_FORMAT", flag: "log-format", usage: "log format: text or json"},
 }

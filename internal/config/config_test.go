@@ -17,7 +17,7 @@ func TestDefaults(t *testing.T) {
 	want := Config{
 		DataDir: "./tollgate-data",
 		Admin:   Admin{Address: "127.0.0.1:9400", MaxBodyBytes: 1 << 20},
-		XDS:     XDS{Address: "127.0.0.1:18000"},
+		XDS:     XDS{Address: "127.0.0.1:18000", MaxConcurrentSyncs: 128},
 		Log:     Log{Level: LogLevelInfo, Format: LogFormatText},
 	}
 	require.Equal(t, want, got)

@@ -109,6 +109,9 @@ func (c Config) Validate() Problems {
 	if adminOK && xdsOK && sameAddress(c.Admin.Address, c.XDS.Address) {
 		add("xds.address", "must differ from admin.address (%q): the admin API and the xDS server need their own ports", c.Admin.Address)
 	}
+	if c.XDS.MaxConcurrentSyncs < 1 || c.XDS.MaxConcurrentSyncs > 1<<20 {
+		add("xds.maxConcurrentSyncs", "must be between 1 and 1048576 proxies, got %d", c.XDS.MaxConcurrentSyncs)
+	}
 	if c.Admin.MaxBodyBytes < 1024 {
 		add("admin.maxBodyBytes", "must be at least 1024 bytes, got %d", c.Admin.MaxBodyBytes)
 	}

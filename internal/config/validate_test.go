@@ -22,7 +22,7 @@ func TestValidate(t *testing.T) {
 			DataDir:   filepath.Join(t.TempDir(), "data", "nested"),
 			ConfigDir: configDir,
 			Admin:     Admin{Address: "127.0.0.1:9400", MaxBodyBytes: 1 << 20},
-			XDS:       XDS{Address: "127.0.0.1:18000"},
+			XDS:       XDS{Address: "127.0.0.1:18000", MaxConcurrentSyncs: 128},
 			Log:       Log{Level: LogLevelInfo, Format: LogFormatJSON},
 		}
 	}
@@ -42,6 +42,7 @@ func TestValidate(t *testing.T) {
 		{name: "same address", modify: func(c *Config) { c.XDS.Address = c.Admin.Address }, want: []string{"xds.address"}},
 		{name: "wildcard overlaps", modify: func(c *Config) { c.XDS.Address = "0.0.0.0:9400" }, want: []string{"xds.address"}},
 		{name: "body limit", modify: func(c *Config) { c.Admin.MaxBodyBytes = 0 }, want: []string{"admin.maxBodyBytes"}},
+		{name: "no sync slots", modify: func(c *Config) { c.XDS.MaxConcurrentSyncs = 0 }, want: []string{"xds.maxConcurrentSyncs"}},
 		{name: "log level", modify: func(c *Config) { c.Log.Level = "loud" }, want: []string{"log.level"}},
 		{name: "log format", modify: func(c *Config) { c.Log.Format = "xml" }, want: []string{"log.format"}},
 		{name: "data dir empty", modify: func(c *Config) { c.DataDir = "" }, want: []string{"dataDir"}},
