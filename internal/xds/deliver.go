@@ -387,16 +387,11 @@ func (c *cache) queueSotw(st *streamState, ts *typeState, typeURL string, out *d
 // pushSotwChanges queues a pseudo-delta SotW response carrying changed,
 // and records it so a drop by the server can be taken back.
 func (c *cache) pushSotwChanges(st *streamState, ts *typeState, typeURL string, changed []*entry) bool {
-	hash := ts.haveHash
 	anys := make([]*anypb.Any, 0, len(changed))
 	for _, e := range changed {
-		if old := ts.have[e.name]; old != nil {
-			hash ^= old.h
-		}
-		hash ^= e.h
 		anys = append(anys, e.any)
 	}
-	rec := sentRecord{version: hashVersion(hash), resources: changed, changed: changed}
+	rec := sentRecord{version: ts.versionAfter(changed, nil), resources: changed, changed: changed}
 	out := &discoveryv3.DiscoveryResponse{VersionInfo: rec.version, Resources: anys, TypeUrl: typeURL}
 	if !c.queueSotw(st, ts, typeURL, out) {
 		return false
@@ -408,6 +403,25 @@ func (c *cache) pushSotwChanges(st *streamState, ts *typeState, typeURL string, 
 	ts.apply(changed, nil)
 	ts.inflight, ts.inflightRec = out, rec
 	return true
+}
+
+// versionAfter is the version of have once changed is applied and removed
+// dropped, computed without touching have (a push is recorded only once
+// queued).
+func (ts *typeState) versionAfter(changed []*entry, removed []string) string {
+	hash := ts.haveHash
+	for _, e := range changed {
+		if old := ts.have[e.name]; old != nil {
+			hash ^= old.h
+		}
+		hash ^= e.h
+	}
+	for _, n := range removed {
+		if old := ts.have[n]; old != nil {
+			hash ^= old.h
+		}
+	}
+	return hashVersion(hash)
 }
 
 // apply records that the proxy now holds changed and no longer removed.
@@ -430,19 +444,11 @@ func (ts *typeState) apply(changed []*entry, removed []string) {
 // pushDelta queues a delta response. The delta server never drops one,
 // so there is nothing to undo.
 func (c *cache) pushDelta(st *streamState, ts *typeState, typeURL string, changed []*entry, removed []string) bool {
-	hash := ts.haveHash
 	res := make([]*discoveryv3.Resource, 0, len(changed))
 	for _, e := range changed {
-		if old := ts.have[e.name]; old != nil {
-			hash ^= old.h
-		}
-		hash ^= e.h
 		res = append(res, &discoveryv3.Resource{Name: e.name, Version: e.version, Resource: e.any})
 	}
-	for _, n := range removed {
-		hash ^= ts.have[n].h
-	}
-	rec := sentRecord{version: hashVersion(hash), resources: changed, changed: changed}
+	rec := sentRecord{version: ts.versionAfter(changed, removed), resources: changed, changed: changed}
 	out := &discoveryv3.DeltaDiscoveryResponse{
 		SystemVersionInfo: rec.version,
 		Resources:         res,
