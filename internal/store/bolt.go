@@ -219,7 +219,7 @@ func (b *boltBackend) Load() (rev uint64, recs []Record, err error) {
 // data it silently ignores.
 func (b *boltBackend) checkBuckets(tx *bolt.Tx) error {
 	return tx.ForEach(func(name []byte, _ *bolt.Bucket) error {
-		if string(name) != bucketMeta && !slices.Contains(model.Kinds, model.Kind(name)) {
+		if string(name) != bucketMeta && string(name) != bucketSystem && !slices.Contains(model.Kinds, model.Kind(name)) {
 			return b.corrupt(fmt.Errorf("unknown bucket %q", name))
 		}
 		return nil

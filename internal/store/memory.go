@@ -13,6 +13,7 @@ type memoryBackend struct {
 	mu       sync.Mutex
 	revision uint64
 	records  map[model.Key]Record
+	system   systemValues
 }
 
 // NewMemoryBackend returns a Backend that keeps everything in memory: Load
