@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/spf13/pflag"
 	"github.com/spf13/viper"
@@ -36,7 +37,78 @@ type Config struct {
 	XDS XDS `mapstructure:"xds"`
 	// Log configures the process log.
 	Log Log `mapstructure:"log"`
+	// Security switches TLS and authentication and names the serving
+	// certificate.
+	Security Security `mapstructure:"security"`
+	// CA configures the certificate authority that issues proxy identities.
+	CA CA `mapstructure:"ca"`
 }
+
+// Security is the settings every listener's protection shares.
+type Security struct {
+	// Insecure turns off TLS and authentication on the xDS server and the
+	// admin API: local development only.
+	Insecure bool `mapstructure:"insecure"`
+	// ServerNames are extra DNS names and IPs (comma-separated) the control
+	// plane's serving certificate is valid for, besides localhost and the
+	// loopback addresses.
+	ServerNames string `mapstructure:"serverNames"`
+}
+
+// CAMode is where proxy certificates come from.
+type CAMode string
+
+// The CA modes.
+const (
+	// CAModeBuiltin: the control plane creates its own CA on first start
+	// and keeps it, key sealed, in the store.
+	CAModeBuiltin CAMode = "builtin"
+	// CAModeFile: a CA the user brings (certFile and keyFile) signs.
+	CAModeFile CAMode = "file"
+)
+
+// CA is the certificate authority's settings.
+type CA struct {
+	// Mode is builtin or file.
+	Mode CAMode `mapstructure:"mode"`
+	// TrustDomain is the SPIFFE trust domain of every identity issued:
+	// spiffe://<trustDomain>/gateway/<name>.
+	TrustDomain string `mapstructure:"trustDomain"`
+	// SealKey is the base64 of the 32-byte key that seals the built-in CA's
+	// private key in the store. Empty: a key file beside the store is used
+	// (created on first start).
+	SealKey string `mapstructure:"sealKey"`
+	// CertFile and KeyFile are the PEM CA certificate and key of mode file.
+	CertFile string `mapstructure:"certFile"`
+	KeyFile  string `mapstructure:"keyFile"`
+	// CertTTL is the lifetime of the certificates the CA issues.
+	CertTTL string `mapstructure:"certTTL"`
+}
+
+// CertLifetime is CertTTL parsed; Validate must have passed.
+func (c CA) CertLifetime() time.Duration {
+	d, _ := time.ParseDuration(c.CertTTL)
+	return d
+}
+
+// SealKeyPath is the key file used when no seal key is configured.
+func (c Config) SealKeyPath() string { return filepath.Join(c.DataDir, "seal.key") }
+
+// AuditLogPath is where the admin API appends its audit records.
+func (c Config) AuditLogPath() string {
+	if c.Admin.AuditLog != "" {
+		return c.Admin.AuditLog
+	}
+	return filepath.Join(c.DataDir, "audit.log")
+}
+
+// AdminTokenPath is the file holding the admin token the control plane
+// creates on first start when no tokens file is configured.
+func (c Config) AdminTokenPath() string { return filepath.Join(c.DataDir, "admin.token") }
+
+// CABundlePath is where the control plane writes its CA bundle (public)
+// for clients on the same machine.
+func (c Config) CABundlePath() string { return filepath.Join(c.DataDir, "ca.pem") }
 
 // Admin is the REST admin API's settings.
 type Admin struct {
@@ -44,6 +116,12 @@ type Admin struct {
 	Address string `mapstructure:"address"`
 	// MaxBodyBytes caps request bodies so one request cannot exhaust memory.
 	MaxBodyBytes int64 `mapstructure:"maxBodyBytes"`
+	// TokensFile lists the bearer tokens (name, role, sha256) the admin API
+	// accepts. Empty: one admin token is created in the data directory.
+	TokensFile string `mapstructure:"tokensFile"`
+	// AuditLog is the append-only audit log file; empty means
+	// <dataDir>/audit.log.
+	AuditLog string `mapstructure:"auditLog"`
 }
 
 // XDS is the xDS server's settings.
@@ -73,7 +151,8 @@ type setting struct {
 	env   string
 	flag  string
 	usage string
-	isInt bool // the flag takes a number
+	isInt  bool // the flag takes a number
+	isBool bool // the flag is a switch
 }
 
 // settings lists every key of Config. A test checks it against
@@ -85,6 +164,16 @@ var settings = []setting{
 	{key: "admin.maxBodyBytes", env: "CONTROLPLANE_MAX_BODY_BYTES", flag: "max-body-bytes", usage: "largest admin API request body, in bytes", isInt: true},
 	{key: "xds.address", env: "CONTROLPLANE_XDS_ADDRESS", flag: "xds-address", usage: "host:port of the xDS (ADS) server"},
 	{key: "xds.maxConcurrentSyncs", env: "CONTROLPLANE_XDS_MAX_CONCURRENT_SYNCS", flag: "xds-max-concurrent-syncs", usage: "proxies sent their first configuration at once (connect-storm admission control)", isInt: true},
+	{key: "admin.tokensFile", env: "CONTROLPLANE_ADMIN_TOKENS_FILE", flag: "admin-tokens-file", usage: "YAML file of admin API bearer tokens: [{name, role: admin|editor|viewer, sha256}] (empty: an admin token is created in the data directory)"},
+	{key: "admin.auditLog", env: "CONTROLPLANE_AUDIT_LOG", flag: "audit-log", usage: "append-only audit log of every admin write attempt (empty: <data-dir>/audit.log)"},
+	{key: "security.insecure", env: "CONTROLPLANE_INSECURE", flag: "insecure", usage: "DEVELOPMENT ONLY: serve xDS and the admin API in plaintext, without authentication", isBool: true},
+	{key: "security.serverNames", env: "CONTROLPLANE_SERVER_NAMES", flag: "server-names", usage: "extra DNS names/IPs (comma-separated) of the control plane's serving certificate, besides localhost and loopback"},
+	{key: "ca.mode", env: "CONTROLPLANE_CA_MODE", flag: "ca-mode", usage: "certificate authority: builtin (created on first start, key sealed in the store) or file (bring your own: --ca-cert-file, --ca-key-file)"},
+	{key: "ca.trustDomain", env: "CONTROLPLANE_TRUST_DOMAIN", flag: "trust-domain", usage: "SPIFFE trust domain of issued identities (spiffe://<trust-domain>/gateway/<name>)"},
+	{key: "ca.sealKey", env: "CONTROLPLANE_CA_SEAL_KEY", flag: "ca-seal-key", usage: "base64 of 32 bytes sealing the built-in CA key in the store (empty: <data-dir>/seal.key, created on first start)"},
+	{key: "ca.certFile", env: "CONTROLPLANE_CA_CERT_FILE", flag: "ca-cert-file", usage: "PEM certificate of your own CA (ca.mode file)"},
+	{key: "ca.keyFile", env: "CONTROLPLANE_CA_KEY_FILE", flag: "ca-key-file", usage: "PEM private key of your own CA (ca.mode file)"},
+	{key: "ca.certTTL", env: "CONTROLPLANE_CA_CERT_TTL", flag: "ca-cert-ttl", usage: "lifetime of issued certificates; they are renewed after two thirds of it"},
 	{key: "log.level", env: "CONTROLPLANE_LOG_LEVEL", flag: "log-level", usage: "log level: debug, info, warn or error"},
 	{key: "log.format", env: "CONTROLPLANE_LOG_FORMAT", flag: "log-format", usage: "log format: text or json"},
 }
@@ -108,6 +197,10 @@ func BindFlags(fs *pflag.FlagSet) error {
 		usage := fmt.Sprintf("%s (env %s)", s.usage, s.env)
 		if s.isInt {
 			fs.Int64(s.flag, d.GetInt64(s.key), usage)
+			continue
+		}
+		if s.isBool {
+			fs.Bool(s.flag, d.GetBool(s.key), usage)
 			continue
 		}
 		fs.String(s.flag, d.GetString(s.key), usage)

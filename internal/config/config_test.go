@@ -19,8 +19,10 @@ func TestDefaults(t *testing.T) {
 		Admin:   Admin{Address: "127.0.0.1:9400", MaxBodyBytes: 1 << 20},
 		XDS:     XDS{Address: "127.0.0.1:18000", MaxConcurrentSyncs: 128},
 		Log:     Log{Level: LogLevelInfo, Format: LogFormatText},
+		CA:      CA{Mode: CAModeBuiltin, TrustDomain: "tollgate.local", CertTTL: "24h"},
 	}
 	require.Equal(t, want, got)
+	require.False(t, got.Security.Insecure, "secure by default")
 }
 
 // TestSettingsCoverDefaults keeps the settings table, defaults.yaml and the
@@ -169,4 +171,26 @@ func TestLoadMissingFile(t *testing.T) {
 	missing := filepath.Join(t.TempDir(), "nope.yaml")
 	_, err := Load(Options{LookupEnv: envMap(map[string]string{"CONTROLPLANE_CONFIG": missing})})
 	require.ErrorContains(t, err, missing)
+}
+
+// TestInsecureSwitch checks the one boolean setting through every layer:
+// the environment's text and the bare flag.
+func TestInsecureSwitch(t *testing.T) {
+	t.Parallel()
+	env := func(k string) (string, bool) {
+		if k == "CONTROLPLANE_INSECURE" {
+			return "true", true
+		}
+		return "", false
+	}
+	c, err := Load(Options{LookupEnv: env})
+	require.NoError(t, err)
+	require.True(t, c.Security.Insecure)
+
+	fs := pflag.NewFlagSet("serve", pflag.ContinueOnError)
+	require.NoError(t, BindFlags(fs))
+	require.NoError(t, fs.Parse([]string{"--insecure"}))
+	c, err = Load(Options{Flags: fs})
+	require.NoError(t, err)
+	require.True(t, c.Security.Insecure)
 }

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -10,6 +11,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // LogLevel is the lowest level the process log writes.
@@ -129,7 +131,71 @@ func (c Config) Validate() Problems {
 			add("configDir", "%s", msg)
 		}
 	}
+	c.validateSecurity(add)
 	return ps
+}
+
+// trustDomain is a SPIFFE trust domain: lower-case letters, digits, '.',
+// '-' and '_'.
+var trustDomain = regexp.MustCompile(`^[a-z0-9._-]{1,255}$`)
+
+func (c Config) validateSecurity(add func(key, format string, args ...any)) {
+	switch c.CA.Mode {
+	case CAModeBuiltin:
+	case CAModeFile:
+		for key, f := range map[string]string{"ca.certFile": c.CA.CertFile, "ca.keyFile": c.CA.KeyFile} {
+			if f == "" {
+				add(key, "required with ca.mode file: the PEM file of your CA")
+			} else if _, err := os.Stat(f); err != nil {
+				add(key, "cannot read %q: %s", f, unwrapPath(err))
+			}
+		}
+	default:
+		add("ca.mode", "must be builtin or file, got %q", string(c.CA.Mode))
+	}
+	if !trustDomain.MatchString(c.CA.TrustDomain) {
+		add("ca.trustDomain", "must be a SPIFFE trust domain (lower-case letters, digits, '.', '-', '_'), got %q", c.CA.TrustDomain)
+	}
+	if c.CA.SealKey != "" {
+		if b, err := decodeBase64(c.CA.SealKey); err != nil || len(b) != 32 {
+			add("ca.sealKey", "must be the base64 of exactly 32 bytes; make one with: head -c32 /dev/urandom | base64")
+		}
+	}
+	if d, err := time.ParseDuration(c.CA.CertTTL); err != nil || d < 10*time.Minute || d > 365*24*time.Hour {
+		add("ca.certTTL", "must be a duration between 10m and 8760h, got %q", c.CA.CertTTL)
+	}
+	for _, n := range splitList(c.Security.ServerNames) {
+		if net.ParseIP(n) == nil && !hostname.MatchString(n) {
+			add("security.serverNames", "%q is neither an IP address nor a DNS name", n)
+		}
+	}
+	if c.Admin.TokensFile != "" {
+		if _, err := os.Stat(c.Admin.TokensFile); err != nil {
+			add("admin.tokensFile", "cannot read %q: %s", c.Admin.TokensFile, unwrapPath(err))
+		}
+	}
+}
+
+// ServerNameList is ServerNames split at commas, blanks dropped.
+func (s Security) ServerNameList() []string { return splitList(s.ServerNames) }
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// decodeBase64 accepts standard or URL base64, padded or not.
+func decodeBase64(s string) ([]byte, error) {
+	s = strings.TrimRight(strings.TrimSpace(s), "=")
+	if b, err := base64.RawStdEncoding.DecodeString(s); err == nil {
+		return b, nil
+	}
+	return base64.RawURLEncoding.DecodeString(s)
 }
 
 // hostname is a DNS name: dot-separated labels of letters, digits and '-'.

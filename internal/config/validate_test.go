@@ -24,6 +24,7 @@ func TestValidate(t *testing.T) {
 			Admin:     Admin{Address: "127.0.0.1:9400", MaxBodyBytes: 1 << 20},
 			XDS:       XDS{Address: "127.0.0.1:18000", MaxConcurrentSyncs: 128},
 			Log:       Log{Level: LogLevelInfo, Format: LogFormatJSON},
+			CA:        CA{Mode: CAModeBuiltin, TrustDomain: "tollgate.local", CertTTL: "24h"},
 		}
 	}
 	tests := []struct {
@@ -49,6 +50,20 @@ func TestValidate(t *testing.T) {
 		{name: "data dir under a file", modify: func(c *Config) { c.DataDir = filepath.Join(file, "data") }, want: []string{"dataDir"}},
 		{name: "config dir missing", modify: func(c *Config) { c.ConfigDir = filepath.Join(base, "missing") }, want: []string{"configDir"}},
 		{name: "config dir is a file", modify: func(c *Config) { c.ConfigDir = file }, want: []string{"configDir"}},
+		{name: "ca mode", modify: func(c *Config) { c.CA.Mode = "vault" }, want: []string{"ca.mode"}},
+		{name: "ca file mode needs files", modify: func(c *Config) { c.CA.Mode = CAModeFile }, want: []string{"ca.certFile", "ca.keyFile"}},
+		{name: "ca file mode", modify: func(c *Config) { c.CA.Mode, c.CA.CertFile, c.CA.KeyFile = CAModeFile, file, file }},
+		{name: "ca file missing", modify: func(c *Config) {
+			c.CA.Mode, c.CA.CertFile, c.CA.KeyFile = CAModeFile, file, filepath.Join(base, "missing")
+		}, want: []string{"ca.keyFile"}},
+		{name: "trust domain", modify: func(c *Config) { c.CA.TrustDomain = "Example.COM/x" }, want: []string{"ca.trustDomain"}},
+		{name: "seal key good", modify: func(c *Config) { c.CA.SealKey = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=" }},
+		{name: "seal key short", modify: func(c *Config) { c.CA.SealKey = "c2hvcnQ=" }, want: []string{"ca.sealKey"}},
+		{name: "seal key not base64", modify: func(c *Config) { c.CA.SealKey = "not base64!" }, want: []string{"ca.sealKey"}},
+		{name: "cert ttl", modify: func(c *Config) { c.CA.CertTTL = "1m" }, want: []string{"ca.certTTL"}},
+		{name: "cert ttl syntax", modify: func(c *Config) { c.CA.CertTTL = "a day" }, want: []string{"ca.certTTL"}},
+		{name: "server names", modify: func(c *Config) { c.Security.ServerNames = "cp.example.com, 10.0.0.1,bad_name!" }, want: []string{"security.serverNames"}},
+		{name: "tokens file missing", modify: func(c *Config) { c.Admin.TokensFile = filepath.Join(base, "missing") }, want: []string{"admin.tokensFile"}},
 		{
 			name: "every problem at once",
 			modify: func(c *Config) {
