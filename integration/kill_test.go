@@ -30,14 +30,14 @@ func TestKillDuringWrites(t *testing.T) {
 	acked := map[int]bool{}
 	for round := 0; round < rounds; round++ {
 		srv := startServer(t, "--data-dir", dir, "--admin-address", "127.0.0.1:0")
-		checkBundles(t, srv.url, next, acked)
+		checkBundles(t, srv, next, acked)
 		var (
 			wg   sync.WaitGroup
 			mu   sync.Mutex
 			stop = make(chan struct{})
 		)
 		wg.Go(func() {
-			client := &http.Client{Timeout: 5 * time.Second}
+			client := srv.client()
 			for i := next; ; i++ {
 				select {
 				case <-stop:
@@ -47,7 +47,7 @@ func TestKillDuringWrites(t *testing.T) {
 				mu.Lock()
 				next = i + 1
 				mu.Unlock()
-				resp, err := client.Post(srv.url+"/v1/apply", "application/yaml", strings.NewReader(bundle(i)))
+				resp, err := client.Do(srv.request(http.MethodPost, "/v1/apply", "application/yaml", bundle(i)))
 				if err != nil {
 					return // the server is gone
 				}
@@ -66,7 +66,7 @@ func TestKillDuringWrites(t *testing.T) {
 		wg.Wait()
 	}
 	srv := startServer(t, "--data-dir", dir, "--admin-address", "127.0.0.1:0")
-	checkBundles(t, srv.url, next, acked)
+	checkBundles(t, srv, next, acked)
 	require.NotEmpty(t, acked, "the writer got no write acknowledged; the test proved nothing")
 	t.Logf("%d rounds, %d bundles attempted, %d acknowledged", rounds, next, len(acked))
 }
@@ -82,9 +82,9 @@ func bundle(i int) string {
 
 // checkBundles asserts every acknowledged bundle below n is whole and every
 // other one is whole or absent.
-func checkBundles(t *testing.T, url string, n int, acked map[int]bool) {
+func checkBundles(t *testing.T, srv *server, n int, acked map[int]bool) {
 	t.Helper()
-	resp, err := http.Get(url + "/v1/services")
+	resp, err := srv.client().Do(srv.request(http.MethodGet, "/v1/services", "", ""))
 	require.NoError(t, err)
 	defer resp.Body.Close()
 	var list struct {

@@ -4,9 +4,12 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -90,18 +93,24 @@ type server struct {
 	t    *testing.T
 	cmd  *exec.Cmd
 	url  string
+	data string // --data-dir: where serve writes its admin token and CA
 	logs *lockedBuffer
 	done chan struct{} // closed when the process has exited
 	err  error         // Wait's result, valid after done
 }
 
-var listening = regexp.MustCompile(`admin API listening on (http://[0-9.:\[\]]+)`)
+var listening = regexp.MustCompile(`admin API listening on (https?://[0-9.:\[\]]+)`)
 
 // startServer runs serve and waits for it to log its admin address. The
 // process is killed when the test ends if it is still running.
 func startServer(t *testing.T, args ...string) *server {
 	t.Helper()
 	s := &server{t: t, logs: &lockedBuffer{}, done: make(chan struct{})}
+	for i, a := range args {
+		if a == "--data-dir" && i+1 < len(args) {
+			s.data = args[i+1]
+		}
+	}
 	// Every server gets its own ephemeral xDS port: tests run in parallel
 	// and must never depend on the default 18000 being free.
 	s.cmd = exec.Command(bin, append([]string{"serve", "--xds-address", "127.0.0.1:0"}, args...)...)
@@ -155,6 +164,35 @@ func (s *server) scan(r io.Reader, found chan<- string) {
 	close(s.done)
 }
 
+// client is an HTTP client of the admin API that trusts the server's CA.
+func (s *server) client() *http.Client {
+	s.t.Helper()
+	pool := x509.NewCertPool()
+	ca, err := os.ReadFile(filepath.Join(s.data, "ca.pem"))
+	if err != nil || !pool.AppendCertsFromPEM(ca) {
+		s.t.Fatalf("read the server's CA bundle: %v", err)
+	}
+	return &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}}
+}
+
+// request builds an admin request carrying the server's admin token.
+func (s *server) request(method, path, contentType, body string) *http.Request {
+	s.t.Helper()
+	tok, err := os.ReadFile(filepath.Join(s.data, "admin.token"))
+	if err != nil {
+		s.t.Fatalf("read the admin token: %v", err)
+	}
+	req, err := http.NewRequest(method, s.url+path, strings.NewReader(body))
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(string(tok)))
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	return req
+}
+
 // stop sends SIGTERM and waits for a clean exit.
 func (s *server) stop() {
 	s.t.Helper()
@@ -177,13 +215,18 @@ type result struct {
 	code           int
 }
 
-// cli runs the binary with args against server (may be "") and stdin.
-func cli(t *testing.T, server, stdin string, args ...string) result {
+// cli runs the binary with args against srv (nil for none) and stdin, as
+// the user who runs srv: the CLI finds the admin token and the CA in its
+// data directory.
+func cli(t *testing.T, srv *server, stdin string, args ...string) result {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, args...)
-	cmd.Env = childEnv("CONTROLPLANE_SERVER=" + server)
+	cmd.Env = childEnv("CONTROLPLANE_DATA_DIR=" + t.TempDir())
+	if srv != nil {
+		cmd.Env = childEnv("CONTROLPLANE_SERVER="+srv.url, "CONTROLPLANE_DATA_DIR="+srv.data)
+	}
 	cmd.Stdin = strings.NewReader(stdin)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -200,9 +243,9 @@ func cli(t *testing.T, server, stdin string, args ...string) result {
 }
 
 // ok runs a CLI command that must succeed and returns its stdout.
-func ok(t *testing.T, server string, args ...string) string {
+func ok(t *testing.T, srv *server, args ...string) string {
 	t.Helper()
-	r := cli(t, server, "", args...)
+	r := cli(t, srv, "", args...)
 	if r.code != 0 {
 		t.Fatalf("%v exited %d:\n%s", args, r.code, r.stderr)
 	}

@@ -25,7 +25,7 @@ func newApplyCmd(e env) *cobra.Command {
 			"(recursively, sorted); - reads standard input.",
 		Args: cobra.NoArgs,
 	}
-	server := addServerFlag(cmd, e)
+	conn := addConnFlags(cmd, e)
 	cmd.Flags().StringArrayVarP(&files, "filename", "f", nil, "file, directory or - (standard input); repeatable")
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "check and report what would change without changing anything")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
@@ -37,7 +37,7 @@ func newApplyCmd(e env) *cobra.Command {
 		if err != nil {
 			return err
 		}
-		c, err := newClient(*server, e)
+		c, err := conn.newClient(e)
 		if err != nil {
 			return err
 		}

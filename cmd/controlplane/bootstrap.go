@@ -25,7 +25,7 @@ type bootstrapFlags struct {
 func newBootstrapCmd(e env) *cobra.Command {
 	var f bootstrapFlags
 	cmd := &cobra.Command{
-		Use:   "bootstrap --gateway NAME [--node ID] [--xds ADDR] [--admin-port N] [--grpc] [-o yaml|json]",
+		Use:   "bootstrap --gateway NAME [--cert-dir DIR] [--node ID] [--xds ADDR] [--admin-port N] [--grpc] [-o yaml|json]",
 		Short: "Print the bootstrap a proxy or a proxyless gRPC client starts with",
 		Long: "Print the Envoy bootstrap of one proxy of a Gateway: ADS over gRPC to the control plane, the\n" +
 			"node id and cluster (the cluster is the Gateway name: it is how the control plane knows which\n" +
@@ -42,6 +42,9 @@ func newBootstrapCmd(e env) *cobra.Command {
 	fs.Uint64Var(&f.opts.MaxConnections, "max-connections", bootstrap.DefaultMaxConnections, "most open downstream connections, across all listeners")
 	fs.Uint64Var(&f.opts.MaxHeapBytes, "max-heap-bytes", bootstrap.DefaultMaxHeapBytes, "heap size the overload manager protects, in bytes")
 	fs.BoolVar(&f.grpc, "grpc", false, "print grpc-go's xDS bootstrap JSON for a proxyless gateway")
+	fs.StringVar(&f.opts.CertDir, "cert-dir", "", "absolute directory of the proxy's identity (`certs join|issue --out`): mutual TLS on the xDS channel; empty means plaintext, which only a control plane run with --insecure accepts")
+	fs.StringVar(&f.opts.TrustDomain, "trust-domain", envOr(e, "CONTROLPLANE_TRUST_DOMAIN", bootstrap.DefaultTrustDomain), "the control plane's SPIFFE trust domain: it must present spiffe://<trust-domain>/controlplane (env CONTROLPLANE_TRUST_DOMAIN)")
+	fs.DurationVar(&f.opts.CertRefresh, "cert-refresh", bootstrap.DefaultCertRefresh, "how often grpc-go re-reads the identity files (--grpc)")
 	fs.StringVarP(&f.output, "output", "o", string(outputYAML), "Envoy bootstrap format: yaml or json")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		if f.opts.NodeID == "" {

@@ -18,7 +18,7 @@ func newDeleteCmd(e env) *cobra.Command {
 			"and names them.",
 		Args: cobra.ExactArgs(2),
 	}
-	server := addServerFlag(cmd, e)
+	conn := addConnFlags(cmd, e)
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "check and report without deleting")
 	cmd.Flags().StringVar(&resourceVersion, "resource-version", "", "delete only if the object still has this resourceVersion")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
@@ -26,7 +26,7 @@ func newDeleteCmd(e env) *cobra.Command {
 		if err != nil {
 			return err
 		}
-		c, err := newClient(*server, e)
+		c, err := conn.newClient(e)
 		if err != nil {
 			return err
 		}

@@ -44,7 +44,7 @@ func newGetCmd(e env) *cobra.Command {
 			"returned, so re-applying such an object needs its values added back.",
 		Args: cobra.RangeArgs(1, 2),
 	}
-	server := addServerFlag(cmd, e)
+	conn := addConnFlags(cmd, e)
 	cmd.Flags().StringVarP(&output, "output", "o", string(outputTable), "output format: table, yaml or json")
 	cmd.Flags().StringVarP(&selector, "selector", "l", "", "label selector, e.g. team=payments,tier!=gold,public")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
@@ -59,7 +59,7 @@ func newGetCmd(e env) *cobra.Command {
 		if len(args) == 2 && selector != "" {
 			return errors.New("give a NAME or a --selector, not both")
 		}
-		c, err := newClient(*server, e)
+		c, err := conn.newClient(e)
 		if err != nil {
 			return err
 		}

@@ -48,8 +48,23 @@ type cli struct {
 	vars   map[string]string
 }
 
+// withVars returns c with more environment variables.
+func (c cli) withVars(kv ...string) cli {
+	vars := map[string]string{}
+	for k, v := range c.vars {
+		vars[k] = v
+	}
+	for i := 0; i+1 < len(kv); i += 2 {
+		vars[kv[i]] = kv[i+1]
+	}
+	c.vars = vars
+	return c
+}
+
 func (c cli) env(stdin string, stdout, stderr *syncBuffer) env {
-	vars := map[string]string{serverEnv: c.server}
+	// An empty data directory unless the test names one: the CLI's default
+	// token and CA must come from the test, not from the working directory.
+	vars := map[string]string{serverEnv: c.server, dataDirEnv: c.t.TempDir()}
 	for k, v := range c.vars {
 		vars[k] = v
 	}
@@ -89,17 +104,23 @@ func (c cli) fail(stdin string, args ...string) string {
 }
 
 // newServer starts an admin API over a fresh bolt store and returns a cli
-// pointed at it.
+// pointed at it, holding an admin token (CONTROLPLANE_TOKEN).
 func newServer(t *testing.T, opts admin.Options) (cli, *store.Store) {
 	t.Helper()
 	b, err := store.OpenBolt(filepath.Join(t.TempDir(), "store.db"))
 	require.NoError(t, err)
 	st, err := store.Open(b)
 	require.NoError(t, err)
+	token, err := admin.NewToken()
+	require.NoError(t, err)
+	if opts.Auth == nil {
+		opts.Auth, err = admin.NewTokenAuthenticator([]admin.Token{{Name: "test-admin", Role: admin.RoleAdmin, SHA256: admin.HashToken(token)}})
+		require.NoError(t, err)
+	}
 	srv := httptest.NewServer(admin.New(st, opts))
 	t.Cleanup(func() {
 		srv.Close()
 		require.NoError(t, st.Close())
 	})
-	return cli{t: t, server: srv.URL}, st
+	return cli{t: t, server: srv.URL, vars: map[string]string{tokenEnv: token}}, st
 }

@@ -87,6 +87,8 @@ func newRootCmd(e env) *cobra.Command {
 		newTranslateCmd(e),
 		newBootstrapCmd(e),
 		newStatusCmd(e),
+		newCertsCmd(e),
+		newTokenCmd(e),
 		newVersionCmd(e),
 	)
 	return root

@@ -55,7 +55,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	log.Info("admin API listening on "+a.AdminURL(), "address", strings.TrimPrefix(a.AdminURL(), "http://"))
+	log.Info("admin API listening on "+a.AdminURL(), "address", strings.TrimPrefix(strings.TrimPrefix(a.AdminURL(), "http://"), "https://"))
 	log.Info("xDS server listening on "+a.XDSAddress(), "address", a.XDSAddress())
 	return a.Wait(ctx)
 }

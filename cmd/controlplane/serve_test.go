@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"net/http"
 	"os"
@@ -16,7 +18,7 @@ import (
 
 // listening matches the line serve logs once the admin API accepts
 // connections.
-var listening = regexp.MustCompile(`admin API listening on (http://[0-9.:\[\]]+)`)
+var listening = regexp.MustCompile(`admin API listening on (https?://[0-9.:\[\]]+)`)
 
 // serving is a serve command running in-process.
 type serving struct {
@@ -55,9 +57,30 @@ func startServe(t *testing.T, vars map[string]string, args ...string) serving {
 	}
 }
 
-func getJSON(t *testing.T, url string, out any) int {
+// getJSON reads url unauthenticated, trusting the CA of the control plane
+// whose data directory is data ("" for a plaintext server).
+func getJSON(t *testing.T, data, url string, out any) int {
 	t.Helper()
-	resp, err := http.Get(url)
+	return getJSONAs(t, data, url, "", out)
+}
+
+// getJSONAs is getJSON with a bearer token.
+func getJSONAs(t *testing.T, data, url, token string, out any) int {
+	t.Helper()
+	hc := &http.Client{Timeout: 30 * time.Second}
+	if data != "" {
+		pool := x509.NewCertPool()
+		ca, err := os.ReadFile(filepath.Join(data, "ca.pem"))
+		require.NoError(t, err)
+		require.True(t, pool.AppendCertsFromPEM(ca))
+		hc.Transport = &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}
+	}
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	require.NoError(t, err)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := hc.Do(req)
 	require.NoError(t, err)
 	defer resp.Body.Close()
 	if out != nil {
@@ -66,17 +89,25 @@ func getJSON(t *testing.T, url string, out any) int {
 	return resp.StatusCode
 }
 
+// TestServe runs serve with its defaults, which are secure: the admin API
+// is HTTPS and needs a token, both of which the CLI finds in the data
+// directory serve wrote them to.
 func TestServe(t *testing.T) {
 	t.Parallel()
 	data := t.TempDir()
 	s := startServe(t, map[string]string{"CONTROLPLANE_LOG_FORMAT": "json"}, "--data-dir", data, "--admin-address", "127.0.0.1:0")
-	require.Equal(t, http.StatusOK, getJSON(t, s.url+"/readyz", nil))
-	var status struct{ Mode string }
-	require.Equal(t, http.StatusOK, getJSON(t, s.url+"/v1/status", &status))
-	require.Equal(t, "api", status.Mode)
+	require.True(t, strings.HasPrefix(s.url, "https://"), s.url)
+	require.Equal(t, http.StatusOK, getJSON(t, data, s.url+"/readyz", nil), "probes need no token")
+	require.Equal(t, http.StatusUnauthorized, getJSON(t, data, s.url+"/v1/status", nil), "no privilege from being on localhost")
 
-	c := cli{t: t, server: s.url}
-	require.Contains(t, c.ok("", "apply", "-f", "testdata/shop"), "revision 1")
+	c := cli{t: t, server: s.url}.withVars(dataDirEnv, data)
+	// The revision counts the CA's own writes too (the trust bundle
+	// Secret), so it is not 1.
+	require.Regexp(t, `revision [0-9]+`, c.ok("", "apply", "-f", "testdata/shop"))
+	stderr := cli{t: t, server: s.url}.fail("", "get", "services")
+	require.Contains(t, stderr, "certificate signed by unknown authority", "the CLI verifies the server")
+	stderr = cli{t: t, server: s.url}.withVars(caFileEnv, filepath.Join(data, "ca.pem")).fail("", "get", "services")
+	require.Contains(t, stderr, "Unauthenticated", "without the data directory's token the CLI is refused")
 	require.Equal(t, 0, s.stop(), s.stderr.String())
 	require.FileExists(t, filepath.Join(data, "store.db"))
 	logs := s.stderr.String()
@@ -110,7 +141,7 @@ func TestServeCorruptStore(t *testing.T) {
 func TestServeAddressInUse(t *testing.T) {
 	t.Parallel()
 	s := startServe(t, nil, "--data-dir", t.TempDir(), "--admin-address", "127.0.0.1:0")
-	addr := strings.TrimPrefix(s.url, "http://")
+	addr := strings.TrimPrefix(s.url, "https://")
 	stderr := cli{t: t}.fail("", "serve", "--data-dir", t.TempDir(), "--admin-address", addr, "--xds-address", "127.0.0.1:0")
 	require.Contains(t, stderr, "address already in use")
 }
@@ -119,14 +150,15 @@ func TestServeConfigDir(t *testing.T) {
 	t.Parallel()
 	defs := t.TempDir()
 	copyFile(t, "testdata/shop/01-service.yaml", filepath.Join(defs, "service.yaml"))
-	s := startServe(t, map[string]string{"CONTROLPLANE_CONFIG_DIR": defs}, "--data-dir", t.TempDir(), "--admin-address", "127.0.0.1:0")
+	data := t.TempDir()
+	s := startServe(t, map[string]string{"CONTROLPLANE_CONFIG_DIR": defs}, "--data-dir", data, "--admin-address", "127.0.0.1:0")
 	// Readiness waits for the first load of the directory.
 	deadline := time.Now().Add(10 * time.Second)
-	for getJSON(t, s.url+"/readyz", nil) != http.StatusOK {
+	for getJSON(t, data, s.url+"/readyz", nil) != http.StatusOK {
 		require.True(t, time.Now().Before(deadline), "not ready in time")
 		time.Sleep(10 * time.Millisecond)
 	}
-	c := cli{t: t, server: s.url}
+	c := cli{t: t, server: s.url}.withVars(dataDirEnv, data)
 	require.Contains(t, c.ok("", "get", "services"), "orders")
 	stderr := c.fail("", "apply", "-f", "testdata/shop")
 	require.Contains(t, stderr, "error from server (ReadOnly): ")
@@ -139,7 +171,9 @@ func TestServeConfigDir(t *testing.T) {
 			Files []string
 		}
 	}
-	require.Equal(t, http.StatusOK, getJSON(t, s.url+"/v1/status", &status))
+	token, err := os.ReadFile(filepath.Join(data, "admin.token"))
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, getJSONAs(t, data, s.url+"/v1/status", strings.TrimSpace(string(token)), &status))
 	require.Equal(t, "directory", status.Mode)
 	require.Equal(t, defs, status.ConfigDir.Dir)
 	require.Equal(t, []string{"service.yaml"}, status.ConfigDir.Files)

@@ -30,9 +30,9 @@ func newStatusCmd(e env) *cobra.Command {
 			return nil
 		},
 	}
-	server := addServerFlag(cmd, e)
+	conn := addConnFlags(cmd, e)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		c, err := newClient(*server, e)
+		c, err := conn.newClient(e)
 		if err != nil {
 			return err
 		}

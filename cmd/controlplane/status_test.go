@@ -13,8 +13,9 @@ import (
 
 func TestStatusCommand(t *testing.T) {
 	t.Parallel()
-	s := startServe(t, nil, "--data-dir", t.TempDir(), "--admin-address", "127.0.0.1:0")
-	c := cli{t: t, server: s.url}
+	data := t.TempDir()
+	s := startServe(t, nil, "--data-dir", data, "--admin-address", "127.0.0.1:0")
+	c := cli{t: t, server: s.url}.withVars(dataDirEnv, data)
 	c.ok("", "apply", "-f", "testdata/shop")
 	require.Contains(t, c.ok("", "status"), "no proxies connected")
 	require.Eventually(t, func() bool {

@@ -102,8 +102,11 @@ func newBaselineStack(ctx context.Context, c baseline.Cache, cfg config.Config, 
 		}
 	}
 	s.http = &http.Server{
+		// The baselines compare serving, like --insecure runs of ours: an
+		// open admin API on loopback, for the load generator only.
 		Handler: admin.New(st, admin.Options{
 			Logger: log, MaxBodyBytes: cfg.Admin.MaxBodyBytes, Translation: s.loop.Last, Ready: ready,
+			Auth: admin.AllowAnonymous(admin.RoleAdmin),
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
 	}

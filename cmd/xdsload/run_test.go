@@ -148,6 +148,7 @@ func TestRunExternal(t *testing.T) {
 	require.NoError(t, err)
 	cfg.DataDir = t.TempDir()
 	cfg.Admin.Address, cfg.XDS.Address = "127.0.0.1:0", "127.0.0.1:0"
+	cfg.Security.Insecure = true // simulated proxies have no certificates
 	ctx, cancel := context.WithCancel(t.Context())
 	a, err := app.Start(ctx, cfg, slog.New(slog.DiscardHandler))
 	require.NoError(t, err)

@@ -134,7 +134,7 @@ func TestBodyTooLarge(t *testing.T) {
 		req.Header.Set("Content-Type", "application/yaml")
 		req.ContentLength = 2 << 20
 		rec := httptest.NewRecorder()
-		env.srv.ServeHTTP(rec, req)
+		env.srv.ServeHTTP(rec, env.authorize(req))
 		require.Equal(t, http.StatusRequestEntityTooLarge, rec.Code)
 		require.Zero(t, body.n, "no byte of an oversized declared body is read")
 		require.Equal(t, ReasonTooLarge, response{code: rec.Code, body: rec.Body.Bytes()}.errorBody(t).Reason)
@@ -145,14 +145,17 @@ func TestBodyTooLarge(t *testing.T) {
 		req.Header.Set("Content-Type", "application/json")
 		req.ContentLength = -1
 		rec := httptest.NewRecorder()
-		env.srv.ServeHTTP(rec, req)
+		env.srv.ServeHTTP(rec, env.authorize(req))
 		require.Equal(t, http.StatusRequestEntityTooLarge, rec.Code)
 		require.LessOrEqual(t, body.n, int64(DefaultMaxBodyBytes+64<<10), "reading stops near the limit")
 	})
 	t.Run("over real HTTP", func(t *testing.T) {
 		ts := httptest.NewServer(env.srv)
 		defer ts.Close()
-		resp, err := http.Post(ts.URL+"/v1/apply", "application/yaml", bytes.NewReader(make([]byte, DefaultMaxBodyBytes+1)))
+		req, err := http.NewRequest(http.MethodPost, ts.URL+"/v1/apply", bytes.NewReader(make([]byte, DefaultMaxBodyBytes+1)))
+		require.NoError(t, err)
+		req.Header.Set("Content-Type", "application/yaml")
+		resp, err := http.DefaultClient.Do(env.authorize(req))
 		require.NoError(t, err)
 		defer resp.Body.Close()
 		require.Equal(t, http.StatusRequestEntityTooLarge, resp.StatusCode)

@@ -21,7 +21,7 @@ func BenchmarkAdminApplyOneAPI(b *testing.B) {
 		req := httptest.NewRequest(http.MethodPost, "/v1/apply", strings.NewReader(body))
 		req.Header.Set("Content-Type", "application/yaml")
 		rec := httptest.NewRecorder()
-		env.srv.ServeHTTP(rec, req)
+		env.srv.ServeHTTP(rec, env.authorize(req))
 		if rec.Code != http.StatusOK {
 			b.Fatalf("%d: %s", rec.Code, rec.Body)
 		}

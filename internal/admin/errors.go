@@ -29,6 +29,16 @@ const (
 	ReasonMethodNotAllowed Reason = "MethodNotAllowed"
 	ReasonNotReady         Reason = "NotReady"
 	ReasonInternal         Reason = "Internal"
+	// ReasonUnauthenticated: no credentials or unrecognised ones (401).
+	ReasonUnauthenticated Reason = "Unauthenticated"
+	// ReasonForbidden: the principal's role is below the operation's (403).
+	ReasonForbidden Reason = "Forbidden"
+	// ReasonInvalidJoinToken: a join token that is unknown, expired or
+	// spent; which one is not said (401).
+	ReasonInvalidJoinToken Reason = "InvalidJoinToken"
+	// ReasonNotImplemented: a feature this control plane runs without,
+	// such as the built-in CA (501).
+	ReasonNotImplemented Reason = "NotImplemented"
 )
 
 // ErrorBody is the JSON body of every error answer.
@@ -94,7 +104,8 @@ func violationSummary(vs model.Violations) string {
 	return fmt.Sprintf("%d violations; first: %s", len(vs), vs[0].String())
 }
 
-func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+// writeError answers err and returns its reason for the audit record.
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) Reason {
 	ae, known := toAPIError(err)
 	if !known {
 		s.log.Error("admin request failed", slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Any("error", err))
@@ -103,6 +114,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		w.Header().Set("Cache-Control", "no-store")
 	}
 	writeJSON(w, ae.Code, ErrorBody{Error: ae.ErrorDetail})
+	return ae.Reason
 }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {

@@ -31,8 +31,16 @@ func (s *Server) apply(w http.ResponseWriter, r *http.Request) error {
 		return newError(http.StatusBadRequest, ReasonBadRequest, "the bundle holds no objects; send one or more objects as YAML or JSON")
 	}
 	changes := make([]store.Change, len(docs))
+	var refused model.Violations
 	for i, d := range docs {
 		changes[i] = store.Change{Op: store.OpPut, Object: d.Object, Document: d.Number}
+		refused = append(refused, reserved(d.Number, model.KeyOf(d.Object))...)
+	}
+	if len(refused) > 0 {
+		return refused
+	}
+	for _, d := range docs {
+		noteObjects(r, model.KeyOf(d.Object).String())
 	}
 	res, err := s.st.Apply(r.Context(), changes, store.ApplyOptions{DryRun: dryRun})
 	if err != nil {
@@ -113,6 +121,9 @@ func (s *Server) put(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if vs := reserved(1, key); vs != nil {
+		return vs
+	}
 	im, err := ifMatch(r)
 	if err != nil {
 		return err
@@ -154,6 +165,9 @@ func (s *Server) delete(w http.ResponseWriter, r *http.Request) error {
 	dryRun, err := dryRunParam(r)
 	if err != nil {
 		return err
+	}
+	if vs := reserved(0, key); vs != nil {
+		return vs
 	}
 	im, err := ifMatch(r)
 	if err != nil {

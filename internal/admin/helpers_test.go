@@ -28,16 +28,47 @@ type testEnv struct {
 	t   testing.TB
 	st  *store.Store
 	srv *Server
+	// tokens are bearer tokens by role; do sends the admin one unless the
+	// caller passes its own Authorization header.
+	tokens map[Role]string
 }
 
+// newEnv builds a server whose authenticator (unless opts sets one)
+// accepts one token per role.
 func newEnv(t testing.TB, opts Options) *testEnv {
+	t.Helper()
+	st := newStore(t)
+	env := &testEnv{t: t, st: st, tokens: map[Role]string{}}
+	if opts.Auth == nil {
+		var toks []Token
+		for _, r := range []Role{RoleViewer, RoleEditor, RoleAdmin} {
+			tok, err := NewToken()
+			require.NoError(t, err)
+			env.tokens[r] = tok
+			toks = append(toks, Token{Name: r.String() + "-user", Role: r, SHA256: HashToken(tok)})
+		}
+		a, err := NewTokenAuthenticator(toks)
+		require.NoError(t, err)
+		opts.Auth = a
+	}
+	env.srv = New(st, opts)
+	return env
+}
+
+func newStore(t testing.TB) *store.Store {
 	t.Helper()
 	b, err := store.OpenBolt(filepath.Join(t.TempDir(), "store.db"))
 	require.NoError(t, err)
 	st, err := store.Open(b)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = st.Close() })
-	return &testEnv{t: t, st: st, srv: New(st, opts)}
+	return st
+}
+
+// authorize adds the admin token to a request built by hand.
+func (e *testEnv) authorize(req *http.Request) *http.Request {
+	req.Header.Set("Authorization", "Bearer "+e.tokens[RoleAdmin])
+	return req
 }
 
 // response is a recorded answer.
@@ -73,6 +104,9 @@ func (e *testEnv) do(method, path, body string, hdr ...string) response {
 	req := httptest.NewRequest(method, path, rd)
 	if body != "" {
 		req.Header.Set("Content-Type", "application/yaml")
+	}
+	if tok := e.tokens[RoleAdmin]; tok != "" {
+		req.Header.Set("Authorization", "Bearer "+tok)
 	}
 	for i := 0; i+1 < len(hdr); i += 2 {
 		req.Header.Set(hdr[i], hdr[i+1])

@@ -64,7 +64,7 @@ func FuzzAdminApply(f *testing.F) {
 		rec := httptest.NewRecorder()
 		req := httptest.NewRequest(http.MethodPost, "/v1/apply", strings.NewReader(body))
 		req.Header.Set("Content-Type", "application/yaml")
-		env.srv.ServeHTTP(rec, req)
+		env.srv.ServeHTTP(rec, env.authorize(req))
 		if rec.Code >= 500 {
 			t.Fatalf("status %d for body %q: %s", rec.Code, body, rec.Body)
 		}

@@ -15,6 +15,9 @@ import (
 type metrics struct {
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
+	// auditFailures counts audit records that could not be written; any
+	// increase is worth an alert (see Server.record).
+	auditFailures prometheus.Counter
 }
 
 func newMetrics(reg *prometheus.Registry, st *store.Store) *metrics {
@@ -28,8 +31,12 @@ func newMetrics(reg *prometheus.Registry, st *store.Store) *metrics {
 			Help:    "Admin API request latency by route and method, including the fsync of writes.",
 			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
 		}, []string{"route", "method"}),
+		auditFailures: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "tollgate_admin_audit_failures_total",
+			Help: "Audit records of admin write attempts that could not be written.",
+		}),
 	}
-	reg.MustRegister(m.requests, m.duration, &storeCollector{st: st})
+	reg.MustRegister(m.requests, m.duration, m.auditFailures, &storeCollector{st: st})
 	return m
 }
 

@@ -7,6 +7,7 @@ import (
 
 	"google.golang.org/protobuf/reflect/protoreflect"
 
+	"tollgate.dev/tollgate/internal/audit"
 	"tollgate.dev/tollgate/internal/model"
 )
 
@@ -26,6 +27,9 @@ func buildOpenAPI(routes []route) []byte {
 	for name, s := range fixedSchemas() {
 		schemas[name] = s
 	}
+	for name, s := range securitySchemas() {
+		schemas[name] = s
+	}
 	paths := map[string]any{}
 	for _, rt := range routes {
 		for _, p := range expand(rt.pattern) {
@@ -43,8 +47,11 @@ func buildOpenAPI(routes []route) []byte {
 			"version":     "v1",
 			"description": "Definitions (Gateway, Service, API, Policy, Secret) for the Tollgate Envoy control plane. Every error answer is an Error object.",
 		},
-		"paths":      paths,
-		"components": map[string]any{"schemas": schemas},
+		"paths": paths,
+		"components": map[string]any{"schemas": schemas, "securitySchemes": map[string]any{
+			"bearerAuth": map[string]any{"type": "http", "scheme": "bearer", "description": "An admin token (tgt_…); only its SHA-256 is configured on the server."},
+			"clientCert": map[string]any{"type": "mutualTLS", "description": "A verified client certificate whose SPIFFE ID is given a role."},
+		}},
 	}
 	b, err := json.MarshalIndent(doc, "", "  ")
 	if err != nil { // only maps, slices and strings: cannot fail
@@ -85,9 +92,14 @@ func operationDoc(rt route, p concretePath, method string, op operation) map[str
 			"default": map[string]any{"description": "error", "content": jsonContent(ref("Error"))},
 		},
 	}
+	responses := doc["responses"].(map[string]any)
 	if method == http.MethodPut {
-		doc["responses"].(map[string]any)["201"] = map[string]any{"description": "created", "content": jsonContent(ref(reply))}
+		responses["201"] = map[string]any{"description": "created", "content": jsonContent(ref(reply))}
 	}
+	if reply == "Metrics" {
+		responses[okCode] = map[string]any{"description": "success", "content": map[string]any{"text/plain": map[string]any{"schema": ref(reply)}}}
+	}
+	securityDoc(doc, op.role)
 	var params []any
 	if strings.Contains(p.path, "{name}") {
 		params = append(params, map[string]any{
@@ -122,6 +134,24 @@ func operationDoc(rt route, p concretePath, method string, op operation) map[str
 		}}
 	}
 	return doc
+}
+
+// securityDoc states who may call an operation: public ones override the
+// schemes with an empty list, the others accept a bearer token or a client
+// certificate, and x-tollgate-role names the least role.
+func securityDoc(doc map[string]any, role Role) {
+	need := requiredRole(route{}, operation{role: role}, true)
+	doc["x-tollgate-role"] = need.String()
+	responses := doc["responses"].(map[string]any)
+	if need == rolePublic {
+		doc["security"] = []any{}
+		return
+	}
+	doc["security"] = []any{map[string]any{"bearerAuth": []any{}}, map[string]any{"clientCert": []any{}}}
+	responses["401"] = map[string]any{"description": "no or unrecognised credentials (reason Unauthenticated)", "content": jsonContent(ref("Error"))}
+	if need > RoleViewer {
+		responses["403"] = map[string]any{"description": "the principal's role is below " + need.String() + " (reason Forbidden)", "content": jsonContent(ref("Error"))}
+	}
 }
 
 func operationID(method, name string, k model.Kind) string {
@@ -238,11 +268,49 @@ func fixedSchemas() map[string]any {
 	}
 }
 
+// securitySchemas are the shapes of the CA, join, audit and metrics
+// endpoints.
+func securitySchemas() map[string]any {
+	str := map[string]any{"type": "string"}
+	integer := map[string]any{"type": "integer"}
+	boolean := map[string]any{"type": "boolean"}
+	obj := func(props map[string]any, required ...string) map[string]any {
+		m := map[string]any{"type": "object", "properties": props}
+		if len(required) > 0 {
+			m["required"] = required
+		}
+		return m
+	}
+	return map[string]any{
+		"Metrics":            map[string]any{"type": "string", "description": "Prometheus text exposition format"},
+		"CABundle":           obj(map[string]any{"caBundle": str, "sha256": str}, "caBundle", "sha256"),
+		"CertificateRequest": closed(obj(map[string]any{"csr": map[string]any{"type": "string", "description": "PEM CERTIFICATE REQUEST; private keys are refused"}}, "csr")),
+		"JoinTokenRequest":   closed(obj(map[string]any{"ttl": map[string]any{"type": "string", "description": "Go duration, default 1h, at most 24h", "default": "1h"}})),
+		"JoinRequest":        closed(obj(map[string]any{"token": str, "csr": str}, "token", "csr")),
+		"Certificate":        obj(map[string]any{"gateway": str, "certificate": str, "caBundle": str}, "gateway", "certificate", "caBundle"),
+		"JoinToken":          obj(map[string]any{"token": str, "gateway": str, "expires": map[string]any{"type": "string", "format": "date-time"}, "caSHA256": str}, "token", "gateway", "expires", "caSHA256"),
+		"AuditRecords": obj(map[string]any{"records": map[string]any{"type": "array", "items": obj(map[string]any{
+			"time": map[string]any{"type": "string", "format": "date-time"}, "actor": str, "role": str, "remote": str,
+			"method": str, "path": str, "query": str, "objects": map[string]any{"type": "array", "items": str},
+			"status": integer, "outcome": map[string]any{"type": "string", "enum": []audit.Outcome{audit.OutcomeOK, audit.OutcomeRejected, audit.OutcomeDenied, audit.OutcomeUnauthenticated, audit.OutcomeError}},
+			"reason": str, "dryRun": boolean,
+		})}}),
+	}
+}
+
+// closed forbids properties a schema does not list: the JSON decoders of
+// these bodies reject unknown fields.
+func closed(m map[string]any) map[string]any {
+	m["additionalProperties"] = false
+	return m
+}
+
 func reasons() []string {
 	return []string{
 		string(ReasonInvalid), string(ReasonBadRequest), string(ReasonNotFound), string(ReasonConflict),
 		string(ReasonStale), string(ReasonReferenced), string(ReasonReadOnly), string(ReasonTooLarge),
 		string(ReasonUnsupportedMedia), string(ReasonMethodNotAllowed), string(ReasonNotReady), string(ReasonInternal),
+		string(ReasonUnauthenticated), string(ReasonForbidden), string(ReasonInvalidJoinToken), string(ReasonNotImplemented),
 	}
 }
 

@@ -7,11 +7,11 @@ import (
 	"mime"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"tollgate.dev/tollgate/internal/audit"
 	"tollgate.dev/tollgate/internal/store"
 	"tollgate.dev/tollgate/internal/translate"
 )
@@ -42,6 +42,15 @@ type Options struct {
 	// Translation, when set, returns the configuration currently served
 	// (definition status, /v1/gateways/{name}/config).
 	Translation func() *translate.Output
+	// Auth finds the principal of every non-public request. Nil denies
+	// every request except the public ones (fail closed): the insecure
+	// development mode must pass AllowAnonymous explicitly.
+	Auth Authenticator
+	// Audit receives one record per write attempt (any method but GET and
+	// HEAD); nil disables auditing, and saying so is the caller's job.
+	Audit *audit.Log
+	// CA, when set, serves the CA bundle, certificates and join tokens.
+	CA CertificateAuthority
 }
 
 // Server is the admin API. It implements http.Handler.
@@ -53,6 +62,8 @@ type Server struct {
 	metrics *metrics
 	maxBody int64
 	openapi []byte
+	// promhttp serves /metrics behind the route table's guard.
+	promhttp http.Handler
 }
 
 // New builds the admin API over st.
@@ -67,14 +78,17 @@ func New(st *store.Store, opts Options) *Server {
 	if opts.MaxBodyBytes > 0 {
 		s.maxBody = opts.MaxBodyBytes
 	}
+	if s.opts.Auth == nil {
+		s.opts.Auth = denyAll{}
+	}
 	s.metrics = newMetrics(opts.Registry, st)
+	s.promhttp = promhttp.HandlerFor(opts.Registry, promhttp.HandlerOpts{})
 	for _, rt := range s.routes() {
 		s.mux.Handle(rt.pattern, s.instrument(rt))
 	}
-	s.mux.Handle("/metrics", promhttp.HandlerFor(opts.Registry, promhttp.HandlerOpts{}))
-	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		s.writeError(w, r, newError(http.StatusNotFound, ReasonNotFound, "no such endpoint %q; see /openapi.json", r.URL.Path))
-	})
+	// Unknown paths go through the same guard, so only an authenticated
+	// caller learns that a path does not exist (no endpoint enumeration).
+	s.mux.Handle("/", s.instrument(route{pattern: "/", name: "unknown"}))
 	s.openapi = buildOpenAPI(s.routes())
 	return s
 }
@@ -104,90 +118,11 @@ type route struct {
 type operation struct {
 	handler handlerFunc
 	summary string
+	role    Role     // least role allowed to call it; rolePublic for none, zero means admin
 	write   bool     // changes definitions: refused in read-only mode
 	body    string   // request body schema name, "" when none
 	reply   string   // 2xx body schema name
 	query   []string // query parameters it understands
-}
-
-func (s *Server) routes() []route {
-	return []route{
-		{pattern: "/v1/apply", name: "apply", methods: map[string]operation{
-			http.MethodPost: {
-				handler: s.apply, write: true, body: "Bundle", reply: "ApplyResult", query: []string{"dryRun"},
-				summary: "Apply a bundle of one or many objects (YAML or JSON) atomically and idempotently.",
-			},
-		}},
-		{pattern: "/v1/status", name: "status", methods: map[string]operation{
-			http.MethodGet: {handler: s.status, reply: "Status", summary: "Store revision, mode and local-directory status."},
-		}},
-		{pattern: "/v1/{kind}", name: "collection", methods: map[string]operation{
-			http.MethodGet: {
-				handler: s.list, reply: "List", query: []string{"labelSelector"},
-				summary: "List objects of a kind, optionally filtered by a label selector.",
-			},
-		}},
-		{pattern: "/v1/{kind}/{name}", name: "object", methods: map[string]operation{
-			http.MethodGet:    {handler: s.get, reply: "Object", summary: "Read one object (write-only fields omitted)."},
-			http.MethodPut:    {handler: s.put, write: true, body: "Object", reply: "Object", query: []string{"dryRun"}, summary: "Create or replace one object."},
-			http.MethodDelete: {handler: s.delete, write: true, reply: "ApplyResult", query: []string{"dryRun"}, summary: "Delete one object unless it is still referenced."},
-		}},
-		{pattern: "/v1/{kind}/{name}/status", name: "objectStatus", methods: map[string]operation{
-			http.MethodGet: {
-				handler: s.objectStatus, reply: "ObjectStatus",
-				summary: "How translation judged a definition, how many proxies run it, and which proxies reject it (with Envoy's message).",
-			},
-		}},
-		{pattern: "/v1/gateways/{name}/status", name: "gatewayStatus", methods: map[string]operation{
-			http.MethodGet: {handler: s.gatewayStatus, reply: "GatewayStatus", summary: "A gateway's served versions and its connected proxies: sent, ACKed, NACKed."},
-		}},
-		{pattern: "/v1/gateways/{name}/config", name: "gatewayConfig", methods: map[string]operation{
-			http.MethodGet: {handler: s.gatewayConfig, reply: "GatewayConfig", summary: "The Envoy resources served to a gateway, like a config dump (key material redacted)."},
-		}},
-		{pattern: "/v1/nodes", name: "nodes", methods: map[string]operation{
-			http.MethodGet: {handler: s.nodes, reply: "Nodes", summary: "Every connected proxy: node id, gateway, versions sent and ACKed, last NACK."},
-		}},
-		{pattern: "/healthz", name: "healthz", methods: map[string]operation{
-			http.MethodGet: {handler: s.healthz, reply: "Health", summary: "Liveness: the process serves requests."},
-		}},
-		{pattern: "/readyz", name: "readyz", methods: map[string]operation{
-			http.MethodGet: {handler: s.readyz, reply: "Health", summary: "Readiness: the store is loaded."},
-		}},
-		{pattern: "/openapi.json", name: "openapi", methods: map[string]operation{
-			http.MethodGet: {handler: s.openAPI, reply: "OpenAPI", summary: "This document."},
-		}},
-	}
-}
-
-// instrument dispatches by method, enforces read-only mode, answers errors
-// in the common shape, and records metrics and a log line per write.
-func (s *Server) instrument(rt route) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
-		rec := &statusRecorder{ResponseWriter: w, code: http.StatusOK}
-		op, ok := rt.methods[r.Method]
-		if !ok && r.Method == http.MethodHead {
-			op, ok = rt.methods[http.MethodGet]
-		}
-		var err error
-		switch {
-		case !ok:
-			rec.Header().Set("Allow", allowed(rt))
-			err = newError(http.StatusMethodNotAllowed, ReasonMethodNotAllowed, "method %s is not allowed on %s; allowed: %s", r.Method, r.URL.Path, allowed(rt))
-		case op.write && s.opts.ReadOnly != "":
-			err = newError(http.StatusConflict, ReasonReadOnly, "%s", s.opts.ReadOnly)
-		default:
-			err = op.handler(rec, r)
-		}
-		if err != nil {
-			s.writeError(rec, r, err)
-		}
-		s.metrics.observe(rt.name, r.Method, rec.code, time.Since(start))
-		if ok && op.write {
-			s.log.Info("admin write", slog.String("method", r.Method), slog.String("path", r.URL.Path),
-				slog.Int("status", rec.code), slog.Duration("took", time.Since(start)))
-		}
-	})
 }
 
 func allowed(rt route) string {
@@ -219,6 +154,18 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error
 	if enc := r.Header.Get("Content-Encoding"); enc != "" && enc != "identity" {
 		return nil, newError(http.StatusUnsupportedMediaType, ReasonUnsupportedMedia, "content encoding %q is not accepted; send the body uncompressed", enc)
 	}
+	body, err := s.readRaw(w, r)
+	if err != nil {
+		return nil, err
+	}
+	if len(strings.TrimSpace(string(body))) == 0 {
+		return nil, newError(http.StatusBadRequest, ReasonBadRequest, "the request body is empty; send one or more objects as YAML or JSON")
+	}
+	return body, nil
+}
+
+// readRaw reads a body of any type up to the cap.
+func (s *Server) readRaw(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 	if r.ContentLength > s.maxBody {
 		return nil, s.tooLarge(r.ContentLength)
 	}
@@ -229,9 +176,6 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error
 	}
 	if err != nil {
 		return nil, newError(http.StatusBadRequest, ReasonBadRequest, "reading the request body: %v", err)
-	}
-	if len(strings.TrimSpace(string(body))) == 0 {
-		return nil, newError(http.StatusBadRequest, ReasonBadRequest, "the request body is empty; send one or more objects as YAML or JSON")
 	}
 	return body, nil
 }

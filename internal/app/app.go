@@ -36,6 +36,7 @@ type App struct {
 	xds  *xds.Server
 	loop *reconcile.Loop
 	dir  *localdir.Watcher
+	sec  *security
 
 	adminLn, xdsLn net.Listener
 	http           *http.Server
@@ -76,18 +77,28 @@ func (a *App) start() error {
 	if a.adminLn, err = net.Listen("tcp", a.cfg.Admin.Address); err != nil {
 		return fmt.Errorf("admin API: %w", err)
 	}
+	if a.sec, err = a.setupSecurity(); err != nil {
+		return err
+	}
 	a.xds = xds.NewServer(xds.Options{Logger: a.log, MaxConcurrentSyncs: int(a.cfg.XDS.MaxConcurrentSyncs)})
 	a.loop = reconcile.New(a.st, reconcile.Options{Translate: translate.NewIncremental().Update, Publish: a.publish, Logger: a.log})
-	a.grpc = newGRPCServer()
+	a.grpc = newGRPCServer(a.sec.grpcOptions(a.log)...)
 	a.xds.Register(a.grpc)
 	opts, err := a.adminOptions()
 	if err != nil {
 		return err
 	}
 	a.http = newHTTPServer(admin.New(a.st, opts), a.log)
+	a.http.TLSConfig = a.sec.adminTLS()
 	a.goRun("reconcile loop", func() error { return ignoreCanceled(a.loop.Run(a.ctx)) })
+	a.goRun("gateway identities", func() error { return ignoreCanceled(a.sec.ca.RunIdentities(a.ctx)) })
 	a.goRun("xDS server", func() error { return a.grpc.Serve(a.xdsLn) })
-	a.goRun("admin API", func() error { return ignoreClosed(a.http.Serve(a.adminLn)) })
+	a.goRun("admin API", func() error {
+		if a.http.TLSConfig != nil {
+			return ignoreClosed(a.http.ServeTLS(a.adminLn, "", ""))
+		}
+		return ignoreClosed(a.http.Serve(a.adminLn))
+	})
 	if a.dir != nil {
 		a.goRun("definitions directory", func() error { return ignoreCanceled(a.dir.Run(a.ctx)) })
 	}
@@ -111,6 +122,7 @@ func (a *App) adminOptions() (admin.Options, error) {
 	opts := admin.Options{
 		Registry: reg, Logger: a.log, MaxBodyBytes: a.cfg.Admin.MaxBodyBytes,
 		Fleet: a.xds, Translation: a.loop.Last, Ready: a.ready,
+		Auth: a.sec.auth, Audit: a.sec.audit, CA: a.sec.ca,
 	}
 	if a.cfg.ConfigDir != "" {
 		a.dir = localdir.New(a.cfg.ConfigDir, a.st, a.log)
@@ -140,7 +152,19 @@ func (a *App) goRun(what string, run func() error) {
 }
 
 // AdminURL is the admin API's base URL, with the bound port.
-func (a *App) AdminURL() string { return "http://" + a.adminLn.Addr().String() }
+func (a *App) AdminURL() string {
+	if a.sec.insecure {
+		return "http://" + a.adminLn.Addr().String()
+	}
+	return "https://" + a.adminLn.Addr().String()
+}
+
+// CABundle is the PEM bundle of the CA that signs the control plane's
+// certificates and the proxies'.
+func (a *App) CABundle() []byte { return a.sec.ca.Bundle() }
+
+// TrustDomain is the SPIFFE trust domain of the identities issued.
+func (a *App) TrustDomain() string { return a.sec.ca.TrustDomain() }
 
 // XDSAddress is the xDS server's host:port, with the bound port.
 func (a *App) XDSAddress() string { return a.xdsLn.Addr().String() }
@@ -189,6 +213,11 @@ func (a *App) shutdown() {
 	}
 	a.cancel()
 	a.wg.Wait()
+	if a.sec != nil {
+		if err := a.sec.audit.Close(); err != nil {
+			a.log.Error("closing the audit log", slog.Any("error", err))
+		}
+	}
 	if err := a.st.Close(); err != nil {
 		a.log.Error("closing the store", slog.Any("error", err))
 	}
@@ -219,12 +248,12 @@ func openStore(path string) (*store.Store, error) {
 // newGRPCServer allows Envoy's keepalive pings (every 30 s or more often
 // with HTTP/2 pings configured in the bootstrap) without closing streams,
 // and caps concurrent streams per connection (one ADS stream is the norm).
-func newGRPCServer() *grpc.Server {
-	return grpc.NewServer(
+func newGRPCServer(extra ...grpc.ServerOption) *grpc.Server {
+	return grpc.NewServer(append([]grpc.ServerOption{
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 5 * time.Second, PermitWithoutStream: true}),
 		grpc.KeepaliveParams(keepalive.ServerParameters{Time: 30 * time.Second, Timeout: 10 * time.Second}),
 		grpc.MaxConcurrentStreams(64),
-	)
+	}, extra...)...)
 }
 
 // newRegistry is the /metrics registry: the admin API's own metrics plus

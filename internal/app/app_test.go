@@ -93,6 +93,9 @@ func startAppOn(t *testing.T, dataDir, xdsAddr string) (*app.App, func()) {
 	cfg.DataDir = dataDir
 	cfg.Admin.Address = "127.0.0.1:0"
 	cfg.XDS.Address = xdsAddr
+	// These tests are about serving; security_test.go runs the same stack
+	// secured.
+	cfg.Security.Insecure = true
 	ctx, cancel := context.WithCancel(context.Background())
 	a, err := app.Start(ctx, cfg, slog.New(slog.DiscardHandler))
 	require.NoError(t, err)

@@ -74,6 +74,11 @@ func Envoy(o Options) (*bootstrapv3.Bootstrap, error) {
 	if err != nil {
 		return nil, err
 	}
+	if o.CertDir != "" {
+		if xds.TransportSocket, err = xdsTransportSocket(o); err != nil {
+			return nil, fmt.Errorf("xDS channel TLS: %w", err)
+		}
+	}
 	admin, err := buildAdmin(o.AdminPort)
 	if err != nil {
 		return nil, err

@@ -40,29 +40,29 @@ type example struct {
 var examples = []example{
 	{
 		file: "ingress-edge.yaml", mode: model.GatewayModeIngress,
-		args: []string{"--gateway", "edge", "--node", "edge-envoy-0", "--xds", "controlplane:18000"},
-		opts: Options{Gateway: "edge", NodeID: "edge-envoy-0", XDSAddress: "controlplane:18000"},
+		args: []string{"--gateway", "edge", "--node", "edge-envoy-0", "--xds", "controlplane:18000", "--cert-dir", "/etc/tollgate/identity"},
+		opts: Options{Gateway: "edge", NodeID: "edge-envoy-0", XDSAddress: "controlplane:18000", CertDir: "/etc/tollgate/identity"},
 	},
 	{
 		file: "egress-saas.yaml", mode: model.GatewayModeEgress,
-		args: []string{"--gateway", "egress", "--node", "egress-envoy-0", "--xds", "10.0.0.10:18000", "--max-connections", "10000"},
-		opts: Options{Gateway: "egress", NodeID: "egress-envoy-0", XDSAddress: "10.0.0.10:18000", MaxConnections: 10000},
+		args: []string{"--gateway", "egress", "--node", "egress-envoy-0", "--xds", "10.0.0.10:18000", "--max-connections", "10000", "--cert-dir", "/etc/tollgate/identity"},
+		opts: Options{Gateway: "egress", NodeID: "egress-envoy-0", XDSAddress: "10.0.0.10:18000", MaxConnections: 10000, CertDir: "/etc/tollgate/identity"},
 	},
 	{
 		file: "sidecar-inventory.yaml", mode: model.GatewayModeSidecar,
 		args: []string{
 			"--gateway", "inventory-sidecar", "--node", "inventory-7d9f-sidecar", "--xds", "controlplane:18000",
-			"--admin-port", "15000", "--max-connections", "1024", "--max-heap-bytes", "268435456",
+			"--admin-port", "15000", "--max-connections", "1024", "--max-heap-bytes", "268435456", "--cert-dir", "/etc/tollgate/identity",
 		},
 		opts: Options{
 			Gateway: "inventory-sidecar", NodeID: "inventory-7d9f-sidecar", XDSAddress: "controlplane:18000",
-			AdminPort: 15000, MaxConnections: 1024, MaxHeapBytes: 256 << 20,
+			AdminPort: 15000, MaxConnections: 1024, MaxHeapBytes: 256 << 20, CertDir: "/etc/tollgate/identity",
 		},
 	},
 	{
 		file: "grpc-proxyless.json", grpc: true,
-		args: []string{"--gateway", "grpc-clients", "--node", "orders-client-0", "--xds", "controlplane:18000", "--grpc"},
-		opts: Options{Gateway: "grpc-clients", NodeID: "orders-client-0", XDSAddress: "controlplane:18000"},
+		args: []string{"--gateway", "grpc-clients", "--node", "orders-client-0", "--xds", "controlplane:18000", "--grpc", "--cert-dir", "/etc/tollgate/identity"},
+		opts: Options{Gateway: "grpc-clients", NodeID: "orders-client-0", XDSAddress: "controlplane:18000", CertDir: "/etc/tollgate/identity"},
 	},
 }
 

@@ -18,14 +18,25 @@ import (
 
 func TestGRPC(t *testing.T) {
 	t.Parallel()
+	files := &grpcFileWatcher{
+		CertificateFile: "/etc/tollgate/id/cert.pem", PrivateKeyFile: "/etc/tollgate/id/key.pem",
+		CACertificateFile: "/etc/tollgate/id/ca.pem", RefreshInterval: "60s",
+	}
 	tests := []struct {
-		name     string
-		in       Options
-		wantNode string
-		wantURI  string
+		name      string
+		in        Options
+		wantNode  string
+		wantURI   string
+		wantCreds grpcChannelCred
+		wantProv  map[string]grpcCertProvider
 	}{
-		{name: "defaults", in: Options{Gateway: "grpc-clients", Hostname: "vm-1"}, wantNode: "grpc-clients-vm-1", wantURI: "127.0.0.1:18000"},
-		{name: "explicit", in: Options{Gateway: "mesh", NodeID: "orders-0", XDSAddress: "controlplane:18000"}, wantNode: "orders-0", wantURI: "controlplane:18000"},
+		{name: "defaults", in: Options{Gateway: "grpc-clients", Hostname: "vm-1"}, wantNode: "grpc-clients-vm-1", wantURI: "127.0.0.1:18000", wantCreds: grpcChannelCred{Type: "insecure"}},
+		{name: "explicit", in: Options{Gateway: "mesh", NodeID: "orders-0", XDSAddress: "controlplane:18000"}, wantNode: "orders-0", wantURI: "controlplane:18000", wantCreds: grpcChannelCred{Type: "insecure"}},
+		{
+			name: "mutual TLS", in: Options{Gateway: "mesh", NodeID: "orders-0", CertDir: "/etc/tollgate/id"}, wantNode: "orders-0", wantURI: "127.0.0.1:18000",
+			wantCreds: grpcChannelCred{Type: "tls", Config: files},
+			wantProv:  map[string]grpcCertProvider{"tollgate": {PluginName: "file_watcher", Config: *files}},
+		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -35,8 +46,10 @@ func TestGRPC(t *testing.T) {
 			var got grpcBootstrap
 			require.NoError(t, json.Unmarshal(out, &got))
 			require.Equal(t, grpcBootstrap{
-				XDSServers: []grpcXDSServer{{ServerURI: tc.wantURI, ChannelCreds: []grpcChannelCred{{Type: "insecure"}}, ServerFeatures: []string{"xds_v3"}}},
-				Node:       grpcNode{ID: tc.wantNode, Cluster: tc.in.Gateway},
+				XDSServers:           []grpcXDSServer{{ServerURI: tc.wantURI, ChannelCreds: []grpcChannelCred{tc.wantCreds}, ServerFeatures: []string{"xds_v3"}}},
+				Node:                 grpcNode{ID: tc.wantNode, Cluster: tc.in.Gateway},
+				CertificateProviders: tc.wantProv,
+				ServerListenerName:   "grpc/server?xds.resource.listening_address=%s",
 			}, got)
 		})
 	}
@@ -65,6 +78,9 @@ func checkGRPC(t *testing.T, data []byte, gateway string) {
 	require.Equal(t, gateway, b.Node.Cluster)
 	addr, first := startADSRecorder(t)
 	b.XDSServers[0].ServerURI = addr
+	// The stand-in speaks plaintext; the TLS channel is exercised against
+	// the real control plane (internal/app's security tests).
+	b.XDSServers[0].ChannelCreds = []grpcChannelCred{{Type: "insecure"}}
 	redirected, err := json.Marshal(b)
 	require.NoError(t, err)
 	node := dialWithBootstrap(t, redirected, first, "example.internal")

@@ -4,9 +4,11 @@ import (
 	"fmt"
 	"math"
 	"net"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 
 	"tollgate.dev/tollgate/internal/model"
@@ -26,6 +28,11 @@ const (
 	// DefaultMaxHeapBytes is the heap size the overload manager measures
 	// against (1 GiB).
 	DefaultMaxHeapBytes uint64 = 1 << 30
+	// DefaultTrustDomain matches the ca.trustDomain default of serve.
+	DefaultTrustDomain = "tollgate.local"
+	// DefaultCertRefresh is grpc-go's certificate re-read interval: well
+	// under a third of the default 24h certificate lifetime, and cheap.
+	DefaultCertRefresh = time.Minute
 )
 
 // minHeapBytes is the smallest heap budget accepted: Envoy itself uses tens
@@ -53,6 +60,18 @@ type Options struct {
 	MaxConnections uint64
 	// MaxHeapBytes is the heap size at which the overload actions fire.
 	MaxHeapBytes uint64
+	// CertDir holds the proxy's identity (cert.pem, key.pem, ca.pem, as
+	// `controlplane certs join|issue` writes them) for the TLS xDS
+	// channel. Empty means a plaintext channel, which only a control
+	// plane started with --insecure accepts.
+	CertDir string
+	// TrustDomain is the control plane's SPIFFE trust domain: the proxy
+	// only accepts a control plane presenting
+	// spiffe://<trustDomain>/controlplane. Default DefaultTrustDomain.
+	TrustDomain string
+	// CertRefresh is how often grpc-go re-reads the certificate files;
+	// default DefaultCertRefresh. Envoy watches the directory instead.
+	CertRefresh time.Duration
 }
 
 // withDefaults returns o with every zero value replaced by its default.
@@ -71,6 +90,12 @@ func (o Options) withDefaults() Options {
 	}
 	if o.NodeID == "" {
 		o.NodeID = defaultNodeID(o.Gateway, o.Hostname)
+	}
+	if o.TrustDomain == "" {
+		o.TrustDomain = DefaultTrustDomain
+	}
+	if o.CertRefresh == 0 {
+		o.CertRefresh = DefaultCertRefresh
 	}
 	return o
 }
@@ -131,6 +156,12 @@ func (o Options) Validate() Problems {
 	}
 	if o.MaxConnections > math.MaxInt64 {
 		add("max-connections", "must be at most %d, got %d", int64(math.MaxInt64), o.MaxConnections)
+	}
+	if o.CertDir != "" && !filepath.IsAbs(o.CertDir) {
+		add("cert-dir", "must be an absolute path (the proxy may start in another directory), got %q", o.CertDir)
+	}
+	if o.CertRefresh < 0 {
+		add("cert-refresh", "must not be negative, got %s", o.CertRefresh)
 	}
 	if o.MaxHeapBytes != 0 && o.MaxHeapBytes < minHeapBytes {
 		add("max-heap-bytes", "must be at least %d (64 MiB), got %d: Envoy alone uses tens of MiB", minHeapBytes, o.MaxHeapBytes)

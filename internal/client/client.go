@@ -26,8 +26,17 @@ const maxResponseBytes = 256 << 20
 
 // Client talks to one control plane's admin API.
 type Client struct {
-	base *url.URL
-	hc   *http.Client
+	base  *url.URL
+	hc    *http.Client
+	token string
+}
+
+// WithToken returns a copy of c that sends token as its bearer credential
+// (`Authorization: Bearer <token>`) on every request.
+func (c *Client) WithToken(token string) *Client {
+	cp := *c
+	cp.token = token
+	return &cp
 }
 
 // New returns a client for the admin API at baseURL (for example
@@ -170,8 +179,11 @@ func (c *Client) do(ctx context.Context, method, path string, q url.Values, body
 	for k, vs := range h {
 		req.Header[k] = vs
 	}
-	if body != nil {
+	if body != nil && req.Header.Get("Content-Type") == "" {
 		req.Header.Set("Content-Type", "application/yaml")
+	}
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
 	}
 	req.Header.Set("Accept", "application/json")
 	resp, err := c.hc.Do(req)

@@ -147,10 +147,10 @@ func (c Config) StorePath() string { return filepath.Join(c.DataDir, "store.db")
 // setting ties one key of the config file to its environment variable and
 // flag, so the three spellings cannot drift apart.
 type setting struct {
-	key   string // dotted key as written in the config file
-	env   string
-	flag  string
-	usage string
+	key    string // dotted key as written in the config file
+	env    string
+	flag   string
+	usage  string
 	isInt  bool // the flag takes a number
 	isBool bool // the flag is a switch
 }

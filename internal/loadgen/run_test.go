@@ -30,6 +30,7 @@ func startApp(t *testing.T) *app.App {
 	require.NoError(t, err)
 	cfg.DataDir = t.TempDir()
 	cfg.Admin.Address, cfg.XDS.Address = "127.0.0.1:0", "127.0.0.1:0"
+	cfg.Security.Insecure = true // simulated proxies have no certificates
 	ctx, cancel := context.WithCancel(context.Background())
 	a, err := app.Start(ctx, cfg, slog.New(slog.DiscardHandler))
 	require.NoError(t, err)

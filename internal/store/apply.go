@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"strconv"
+	"strings"
 
 	"github.com/hashicorp/go-memdb"
 	"google.golang.org/protobuf/proto"
@@ -286,7 +287,9 @@ func (a *applier) planReplace() error {
 		table, _ := tableOf(k) // k comes from model.Kinds
 		for _, o := range objs {
 			key := model.KeyOf(o)
-			if !a.inBundle[key] {
+			// Objects the control plane manages (its CA's Secrets) are not
+			// part of any user's desired state, so replacing it keeps them.
+			if !a.inBundle[key] && !strings.HasPrefix(key.Name, model.ReservedNamePrefix) {
 				a.steps = append(a.steps, &step{key: key, table: table, old: o, action: ActionDeleted})
 			}
 		}

@@ -2,6 +2,7 @@ package xdsclient
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"maps"
 	"math"
@@ -13,6 +14,7 @@ import (
 	rpcstatus "google.golang.org/genproto/googleapis/rpc/status"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
@@ -34,6 +36,9 @@ type Options struct {
 	// Intern shares identical resources with the other interning clients
 	// of the process (intern.go): for load tests holding many proxies.
 	Intern bool
+	// TLS, when set, dials with TLS (the proxy's certificate, the
+	// control plane's CA); plaintext otherwise.
+	TLS *tls.Config
 }
 
 // Response is one response the client received, as logged.
@@ -64,6 +69,7 @@ type typeView struct {
 // methods.
 type Client struct {
 	delta  bool
+	tls    *tls.Config
 	node   *corev3.Node
 	conn   *grpc.ClientConn
 	cancel context.CancelFunc
@@ -102,14 +108,18 @@ func Dial(ctx context.Context, addr, nodeID, gateway string, opts Options) (*Cli
 	// No receive limit, like Envoy (max_receive_message_length 0): a first
 	// configuration of 10,000 APIs is one response of several MiB, over
 	// grpc-go's 4 MiB default.
-	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()),
+	creds := insecure.NewCredentials()
+	if opts.TLS != nil {
+		creds = credentials.NewTLS(opts.TLS)
+	}
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(creds),
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(math.MaxInt32)))
 	if err != nil {
 		return nil, fmt.Errorf("dial %q: %w", addr, err)
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	c := &Client{
-		delta: opts.Delta, conn: conn, cancel: cancel, nack: opts.NACK, internRes: opts.Intern,
+		delta: opts.Delta, tls: opts.TLS, conn: conn, cancel: cancel, nack: opts.NACK, internRes: opts.Intern,
 		in: make(chan any, 64), done: make(chan struct{}),
 		node:  &corev3.Node{Id: nodeID, Cluster: gateway},
 		types: map[string]*typeView{},

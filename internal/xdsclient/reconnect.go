@@ -14,7 +14,7 @@ import (
 // delta requests carry initial_resource_versions. The new client has c's
 // NACK hook and consistency setting; c is left as it is.
 func (c *Client) Reconnect(ctx context.Context, addr string) (*Client, error) {
-	n, err := Dial(ctx, addr, c.node.GetId(), c.node.GetCluster(), Options{Delta: c.delta, NACK: c.nack})
+	n, err := Dial(ctx, addr, c.node.GetId(), c.node.GetCluster(), Options{Delta: c.delta, NACK: c.nack, TLS: c.tls})
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,220 @@
+package app
+
+import (
+	"crypto/tls"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
+
+	"tollgate.dev/tollgate/internal/admin"
+	"tollgate.dev/tollgate/internal/audit"
+	"tollgate.dev/tollgate/internal/ca"
+	"tollgate.dev/tollgate/internal/config"
+	"tollgate.dev/tollgate/internal/pki"
+	"tollgate.dev/tollgate/internal/xds"
+)
+
+// security is everything the listeners need to be protected: built once
+// at start from the settings.
+type security struct {
+	ca       *ca.Authority
+	insecure bool
+	auth     admin.Authenticator
+	audit    *audit.Log
+	names    []string // extra names of the serving certificate
+}
+
+// setupSecurity opens the CA (creating the built-in one on first start),
+// the audit log and the admin credentials. In insecure mode the CA still
+// runs (gateway identities, `certs issue`), but nothing is enforced.
+func (a *App) setupSecurity() (*security, error) {
+	key, err := sealKey(a.cfg, a.log)
+	if err != nil {
+		return nil, err
+	}
+	opts := ca.Options{
+		Store: a.st, TrustDomain: a.cfg.CA.TrustDomain, SealKey: key, TTL: a.cfg.CA.CertLifetime(),
+		Logger: a.log,
+	}
+	if a.cfg.CA.Mode == config.CAModeFile {
+		if opts.CertPEM, err = os.ReadFile(a.cfg.CA.CertFile); err != nil {
+			return nil, fmt.Errorf("ca.certFile: %w", err)
+		}
+		if opts.KeyPEM, err = os.ReadFile(a.cfg.CA.KeyFile); err != nil {
+			return nil, fmt.Errorf("ca.keyFile: %w", err)
+		}
+	}
+	authority, err := ca.Open(opts)
+	if err != nil {
+		if errors.Is(err, pki.ErrWrongSealKey) {
+			return nil, fmt.Errorf("%w; set ca.sealKey (CONTROLPLANE_CA_SEAL_KEY) to the key used when the CA was created", err)
+		}
+		return nil, err
+	}
+	// The bundle is public: written for the CLI and proxies on this host.
+	if err := os.WriteFile(a.cfg.CABundlePath(), authority.Bundle(), 0o644); err != nil { //nolint:gosec // a CA certificate is public
+		return nil, fmt.Errorf("write the CA bundle: %w", err)
+	}
+	log, err := audit.Open(a.cfg.AuditLogPath())
+	if err != nil {
+		return nil, fmt.Errorf("audit log: %w", err)
+	}
+	sec := &security{ca: authority, insecure: a.cfg.Security.Insecure, audit: log, names: a.cfg.Security.ServerNameList()}
+	if sec.insecure {
+		a.log.Warn("INSECURE MODE (security.insecure): the xDS server and the admin API run in plaintext without " +
+			"authentication; any proxy can claim any gateway and read its secrets, anyone who reaches the admin API " +
+			"can change everything. For local development only.")
+		sec.auth = admin.AllowAnonymous(admin.RoleAdmin)
+		return sec, nil
+	}
+	if sec.auth, err = adminAuth(a.cfg, a.log); err != nil {
+		_ = log.Close()
+		return nil, err
+	}
+	return sec, nil
+}
+
+// grpcOptions are the xDS server's transport security: TLS with a client
+// certificate from the CA required, and the identity check on every
+// stream.
+func (s *security) grpcOptions(log *slog.Logger) []grpc.ServerOption {
+	if s.insecure {
+		return nil
+	}
+	return []grpc.ServerOption{
+		grpc.Creds(credentials.NewTLS(s.ca.ServerTLS(s.names, tls.RequireAndVerifyClientCert))),
+		grpc.StreamInterceptor(xds.IdentityInterceptor(xds.CertificateIdentity(s.ca.GatewayOf), log)),
+	}
+}
+
+// adminTLS is the admin API's TLS: client certificates are optional
+// (bearer tokens are the norm) but verified when presented.
+func (s *security) adminTLS() *tls.Config {
+	if s.insecure {
+		return nil
+	}
+	return s.ca.ServerTLS(s.names, tls.VerifyClientCertIfGiven)
+}
+
+// sealKey is ca.sealKey, else the key file beside the store, created on
+// first start.
+func sealKey(cfg config.Config, log *slog.Logger) (pki.SealKey, error) {
+	if cfg.CA.SealKey != "" {
+		return pki.ParseSealKey(cfg.CA.SealKey)
+	}
+	path := cfg.SealKeyPath()
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		k, err := pki.NewSealKey()
+		if err != nil {
+			return k, err
+		}
+		if err := writeNew(path, k.String()+"\n"); err != nil {
+			return k, fmt.Errorf("create the seal key file: %w", err)
+		}
+		log.Warn("created a seal key for the CA beside the store; set ca.sealKey (CONTROLPLANE_CA_SEAL_KEY) to keep them apart",
+			slog.String("path", path))
+		return k, nil
+	}
+	if err != nil {
+		return pki.SealKey{}, fmt.Errorf("read the seal key file: %w", err)
+	}
+	k, err := pki.ParseSealKey(string(data))
+	if err != nil {
+		return k, fmt.Errorf("seal key file %s: %w", path, err)
+	}
+	return k, nil
+}
+
+// writeNew creates path with mode 0600, failing if it exists, and syncs it.
+func writeNew(path, content string) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := f.WriteString(content); err != nil {
+		_ = f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		_ = f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// tokenEntry is one line of the tokens file.
+type tokenEntry struct {
+	Name   string `yaml:"name"`
+	Role   string `yaml:"role"`
+	SHA256 string `yaml:"sha256"`
+}
+
+// adminAuth is the admin API's authenticator: the tokens file, else the
+// admin token of the data directory (created on first start, mode 0600,
+// so only the control plane's user and the CLI on its host can read it).
+func adminAuth(cfg config.Config, log *slog.Logger) (admin.Authenticator, error) {
+	if cfg.Admin.TokensFile != "" {
+		tokens, err := readTokensFile(cfg.Admin.TokensFile)
+		if err != nil {
+			return nil, fmt.Errorf("admin.tokensFile %s: %w", cfg.Admin.TokensFile, err)
+		}
+		return admin.NewTokenAuthenticator(tokens)
+	}
+	path := cfg.AdminTokenPath()
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		tok, err := admin.NewToken()
+		if err != nil {
+			return nil, err
+		}
+		if err := writeNew(path, tok+"\n"); err != nil {
+			return nil, fmt.Errorf("create the admin token file: %w", err)
+		}
+		log.Info("created an admin token for the admin API; the CLI on this host reads it", slog.String("path", path))
+		data = []byte(tok)
+	} else if err != nil {
+		return nil, fmt.Errorf("read the admin token file: %w", err)
+	}
+	tok := strings.TrimSpace(string(data))
+	if tok == "" {
+		return nil, fmt.Errorf("admin token file %s is empty; delete it to have a new one created", path)
+	}
+	return admin.NewTokenAuthenticator([]admin.Token{{Name: "admin-token-file", Role: admin.RoleAdmin, SHA256: admin.HashToken(tok)}})
+}
+
+// readTokensFile parses a YAML list of {name, role, sha256}.
+func readTokensFile(path string) ([]admin.Token, error) {
+	f, err := os.Open(path) //nolint:gosec // the operator names the file
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	dec := yaml.NewDecoder(f)
+	dec.KnownFields(true)
+	var entries []tokenEntry
+	if err := dec.Decode(&entries); err != nil {
+		return nil, fmt.Errorf("must be a YAML list of {name, role, sha256}: %w", err)
+	}
+	out := make([]admin.Token, 0, len(entries))
+	for i, e := range entries {
+		role, err := admin.ParseRole(e.Role)
+		if err != nil {
+			return nil, fmt.Errorf("entry %d (%q): role: %w", i+1, e.Name, err)
+		}
+		sum, err := hex.DecodeString(e.SHA256)
+		if err != nil || len(sum) != 32 {
+			return nil, fmt.Errorf("entry %d (%q): sha256 must be the 64 hex digits of the token's SHA-256 (`controlplane token create` prints it)", i+1, e.Name)
+		}
+		out = append(out, admin.Token{Name: e.Name, Role: role, SHA256: [32]byte(sum)})
+	}
+	return out, nil
+}
