@@ -29,6 +29,12 @@ func TestCertsCommands(t *testing.T) {
 	requireIdentity(t, issued, "edge")
 	require.Contains(t, admin.fail("", "certs", "issue", "--gateway", "nope", "--out", t.TempDir()), "nope")
 
+	// Renewal authenticates with the identity itself: no token at all.
+	before := serial(t, issued)
+	require.Contains(t, cli{t: t, server: s.url}.ok("", "certs", "renew", "--dir", issued), `"edge"`)
+	requireIdentity(t, issued, "edge")
+	require.NotEqual(t, before, serial(t, issued), "renewed")
+
 	r := admin.run("", "certs", "join-token", "--gateway", "edge", "--ttl", "10m")
 	require.Equal(t, 0, r.code, r.stderr)
 	token := strings.TrimSpace(r.stdout)
@@ -63,6 +69,15 @@ func requireIdentity(t *testing.T, dir, gateway string) {
 	for _, f := range []string{bootstrap.EnvoySDSCertFile, bootstrap.EnvoySDSCAFile} {
 		require.FileExists(t, filepath.Join(dir, f))
 	}
+}
+
+func serial(t *testing.T, dir string) string {
+	t.Helper()
+	certPEM, _, _, err := pki.ReadFiles(dir)
+	require.NoError(t, err)
+	cert, err := pki.ParseCertPEM(certPEM)
+	require.NoError(t, err)
+	return cert.SerialNumber.String()
 }
 
 func TestTokenCreate(t *testing.T) {

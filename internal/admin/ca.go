@@ -36,6 +36,9 @@ type CertificateAuthority interface {
 	Join(ctx context.Context, token string, csrPEM []byte) (gateway string, certPEM []byte, err error)
 	// GatewayOf is the gateway a verified certificate is the identity of.
 	GatewayOf(cert *x509.Certificate) (string, error)
+	// RotateIdentity re-issues the identity the control plane holds for
+	// gateway's proxies now (wrapping ErrNotRotatable when it holds none).
+	RotateIdentity(ctx context.Context, gateway string) error
 }
 
 // The errors a CertificateAuthority wraps for the caller's mistakes; any
@@ -46,6 +49,7 @@ var (
 	ErrInvalidCSR     = ca.ErrInvalidCSR
 	ErrUnknownGateway = ca.ErrUnknownGateway
 	ErrBadJoinToken   = ca.ErrBadJoinToken
+	ErrNotRotatable   = ca.ErrNotRotatable
 )
 
 // Join token lifetimes: a token is a bearer credential for a gateway
@@ -192,6 +196,22 @@ func (s *Server) join(w http.ResponseWriter, r *http.Request) error {
 	}
 	noteObjects(r, model.Key{Kind: model.KindGateway, Name: gw}.String())
 	return s.writeCertificate(w, gw, cert)
+}
+
+// rotateIdentity handles POST /v1/gateways/{name}/rotate-identity.
+func (s *Server) rotateIdentity(w http.ResponseWriter, r *http.Request) error {
+	name, err := s.caGateway(r)
+	if err != nil {
+		return err
+	}
+	if err := s.opts.CA.RotateIdentity(r.Context(), name); err != nil {
+		if errors.Is(err, ErrNotRotatable) {
+			return newError(http.StatusConflict, ReasonConflict, "%s", err.Error())
+		}
+		return caError(err, name)
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"gateway": name, "rotated": model.IdentitySecretName(name)})
+	return nil
 }
 
 // renew handles POST /v1/renew: the credential is the client certificate

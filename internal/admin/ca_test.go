@@ -70,6 +70,13 @@ func newFakeCA(t testing.TB) *fakeCA {
 
 func (c *fakeCA) Bundle() []byte { return c.pem }
 
+func (c *fakeCA) RotateIdentity(_ context.Context, gateway string) error {
+	if gateway == "proxyless" {
+		return fmt.Errorf("%w: proxyless", ErrNotRotatable)
+	}
+	return nil
+}
+
 func (c *fakeCA) GatewayOf(cert *x509.Certificate) (string, error) {
 	return pki.GatewayOf(cert, "tollgate.test")
 }
@@ -339,4 +346,13 @@ func TestReservedNames(t *testing.T) {
 		require.True(t, hasViolation(e.Violations, violationAt("metadata.name")), "%+v", e.Violations)
 		require.Contains(t, e.Violations[0].Message, "managed by the control plane")
 	}
+}
+
+func TestRotateIdentity(t *testing.T) {
+	env := newEnv(t, Options{CA: newFakeCA(t)})
+	env.apply(baseBundle)
+	r := env.do("POST", "/v1/gateways/edge/rotate-identity", "")
+	require.Equal(t, http.StatusOK, r.code, "%s", r.body)
+	require.Contains(t, string(r.body), `"rotated": "tollgate-id-edge"`)
+	require.Equal(t, http.StatusNotFound, env.do("POST", "/v1/gateways/nowhere/rotate-identity", "").code)
 }

@@ -65,6 +65,12 @@ func (s *Server) operationRoutes() []route {
 		{pattern: "/v1/ca", name: "ca", methods: map[string]operation{
 			http.MethodGet: {handler: s.caBundle, role: rolePublic, reply: "CABundle", summary: "The built-in CA's PEM trust bundle and the SHA-256 fingerprint of its first certificate."},
 		}},
+		{pattern: "/v1/gateways/{name}/rotate-identity", name: "rotateIdentity", methods: map[string]operation{
+			http.MethodPost: {
+				handler: s.rotateIdentity, role: RoleAdmin, reply: "Rotated",
+				summary: "Re-issue now the identity certificate the CA keeps for an Envoy gateway's proxies (a suspected key leak); it reaches them by SDS.",
+			},
+		}},
 		{pattern: "/v1/gateways/{name}/certificates", name: "gatewayCertificates", methods: map[string]operation{
 			http.MethodPost: {
 				handler: s.issueCertificate, role: RoleAdmin, body: "CertificateRequest", reply: "Certificate",

@@ -25,6 +25,9 @@ var (
 	// ErrBadJoinToken: the join token is unknown, spent or expired. Which
 	// one is not said, so tokens cannot be probed.
 	ErrBadJoinToken = errors.New("join token is not valid (unknown, already used or expired)")
+	// ErrNotRotatable: the gateway's identity is not one the control plane
+	// holds (proxyless gateways keep theirs in files).
+	ErrNotRotatable = errors.New("identity cannot be rotated by the control plane")
 )
 
 // systemKeyCA is the store system value holding the built-in CA, key

@@ -3,6 +3,7 @@ package ca
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"time"
@@ -192,4 +193,37 @@ func minTime(a, b time.Time) time.Time {
 		return b
 	}
 	return a
+}
+
+// RotateIdentity re-issues gateway's identity Secret now, before it is
+// due: what an operator does when a proxy's key may have leaked. The new
+// certificate reaches the gateway's proxies by SDS; the old one stays
+// valid until it expires (there is no revocation list), so its lifetime
+// (ca.certTTL) bounds the exposure.
+func (a *Authority) RotateIdentity(ctx context.Context, gateway string) error {
+	r := a.opts.Store.Read()
+	g, err := r.Gateway(nil, gateway)
+	if err != nil {
+		return err
+	}
+	if g == nil {
+		return fmt.Errorf("%w %q: define the Gateway first", ErrUnknownGateway, gateway)
+	}
+	if g.GetSpec().GetMode() == model.GatewayModeProxyless {
+		return fmt.Errorf("%w: gateway %q is proxyless: its proxies keep their identity in files; renew them with `controlplane certs renew`",
+			ErrNotRotatable, gateway)
+	}
+	old, err := r.Secret(nil, model.IdentitySecretName(gateway))
+	if err != nil {
+		return err
+	}
+	sec, _, err := a.identitySecret(gateway, old)
+	if err != nil {
+		return err
+	}
+	if _, err := a.opts.Store.Apply(ctx, []store.Change{{Op: store.OpPut, Object: sec}}, store.ApplyOptions{}); err != nil {
+		return err
+	}
+	a.log.Info("gateway identity rotated on request", slog.String("gateway", gateway))
+	return nil
 }
