@@ -162,12 +162,20 @@ type tokenEntry struct {
 // admin token of the data directory (created on first start, mode 0600,
 // so only the control plane's user and the CLI on its host can read it).
 func adminAuth(cfg config.Config, log *slog.Logger) (admin.Authenticator, error) {
+	certs, err := certRoles(cfg)
+	if err != nil {
+		return nil, err
+	}
 	if cfg.Admin.TokensFile != "" {
 		tokens, err := readTokensFile(cfg.Admin.TokensFile)
 		if err != nil {
 			return nil, fmt.Errorf("admin.tokensFile %s: %w", cfg.Admin.TokensFile, err)
 		}
-		return admin.NewTokenAuthenticator(tokens)
+		auth, err := admin.NewTokenAuthenticator(tokens)
+		if err != nil {
+			return nil, err
+		}
+		return admin.FirstOf(auth, certs), nil
 	}
 	path := cfg.AdminTokenPath()
 	data, err := os.ReadFile(path)
@@ -188,7 +196,29 @@ func adminAuth(cfg config.Config, log *slog.Logger) (admin.Authenticator, error)
 	if tok == "" {
 		return nil, fmt.Errorf("admin token file %s is empty; delete it to have a new one created", path)
 	}
-	return admin.NewTokenAuthenticator([]admin.Token{{Name: "admin-token-file", Role: admin.RoleAdmin, SHA256: admin.HashToken(tok)}})
+	auth, err := admin.NewTokenAuthenticator([]admin.Token{{Name: "admin-token-file", Role: admin.RoleAdmin, SHA256: admin.HashToken(tok)}})
+	if err != nil {
+		return nil, err
+	}
+	return admin.FirstOf(auth, certs), nil
+}
+
+// certRoles is admin.clientCertRoles as an authenticator: bearer tokens
+// are tried first, a verified client certificate listed there second.
+func certRoles(cfg config.Config) (admin.ClientCertRoles, error) {
+	pairs, err := cfg.Admin.CertRoles()
+	if err != nil {
+		return nil, fmt.Errorf("admin.clientCertRoles: %w", err)
+	}
+	out := admin.ClientCertRoles{}
+	for id, name := range pairs {
+		role, err := admin.ParseRole(name)
+		if err != nil {
+			return nil, fmt.Errorf("admin.clientCertRoles %s: %w", id, err)
+		}
+		out[id] = role
+	}
+	return out, nil
 }
 
 // readTokensFile parses a YAML list of {name, role, sha256}.

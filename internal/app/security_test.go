@@ -3,13 +3,20 @@ package app_test
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"io"
 	"log/slog"
+	"math/big"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -43,10 +50,17 @@ type secureApp struct {
 // no security settings at all: TLS and authentication on, built-in CA.
 func startSecureApp(t *testing.T, dataDir string) *secureApp {
 	t.Helper()
+	return startSecureAppWith(t, dataDir, func(*config.Config) {})
+}
+
+// startSecureAppWith is startSecureApp with settings changed by modify.
+func startSecureAppWith(t *testing.T, dataDir string, modify func(*config.Config)) *secureApp {
+	t.Helper()
 	cfg, err := config.Defaults()
 	require.NoError(t, err)
 	cfg.DataDir = dataDir
 	cfg.Admin.Address, cfg.XDS.Address = "127.0.0.1:0", "127.0.0.1:0"
+	modify(&cfg)
 	require.Empty(t, cfg.Validate())
 	ctx, cancel := context.WithCancel(context.Background())
 	logger := slog.New(slog.DiscardHandler)
@@ -100,9 +114,9 @@ func (s *secureApp) mustCall(method, path, contentType, body string) []byte {
 	return b
 }
 
-// identity has the control plane's CA sign a fresh key for gateway, the
-// way `controlplane certs issue` does, and returns it as a TLS identity.
-func (s *secureApp) identity(gateway string) tls.Certificate {
+// issue has the control plane's CA sign a fresh key for gateway, the way
+// `controlplane certs issue` does: certificate, key and CA bundle.
+func (s *secureApp) issue(gateway string) (certPEM, keyPEM, caPEM []byte) {
 	s.t.Helper()
 	keyPEM, csrPEM, err := pki.NewKeyAndCSR(gateway)
 	require.NoError(s.t, err)
@@ -110,9 +124,17 @@ func (s *secureApp) identity(gateway string) tls.Certificate {
 	require.NoError(s.t, err)
 	var out struct {
 		Certificate string `json:"certificate"`
+		CABundle    string `json:"caBundle"`
 	}
 	require.NoError(s.t, json.Unmarshal(s.mustCall(http.MethodPost, "/v1/gateways/"+gateway+"/certificates", "application/json", string(body)), &out))
-	pair, err := tls.X509KeyPair([]byte(out.Certificate), keyPEM)
+	return []byte(out.Certificate), keyPEM, []byte(out.CABundle)
+}
+
+// identity is a fresh identity of gateway as a TLS certificate.
+func (s *secureApp) identity(gateway string) tls.Certificate {
+	s.t.Helper()
+	certPEM, keyPEM, _ := s.issue(gateway)
+	pair, err := tls.X509KeyPair(certPEM, keyPEM)
 	require.NoError(s.t, err)
 	return pair
 }
@@ -278,4 +300,73 @@ func unwrapAll(err error) error {
 		}
 		err = u.Unwrap()
 	}
+}
+
+// TestOwnCAAndAdminClientCertificates: with ca.mode file the user's CA
+// signs everything (the control plane's own certificate and the proxies'),
+// and client certificates from it listed in admin.clientCertRoles are
+// admin API principals with their role, no token needed.
+func TestOwnCAAndAdminClientCertificates(t *testing.T) {
+	dir := t.TempDir()
+	certPEM, keyPEM := selfSignedCA(t, "corp.test")
+	certFile, keyFile := filepath.Join(dir, "ca.crt"), filepath.Join(dir, "ca.key")
+	require.NoError(t, os.WriteFile(certFile, certPEM, 0o600))
+	require.NoError(t, os.WriteFile(keyFile, keyPEM, 0o600))
+	s := startSecureAppWith(t, filepath.Join(dir, "data"), func(c *config.Config) {
+		c.CA.Mode, c.CA.CertFile, c.CA.KeyFile, c.CA.TrustDomain = config.CAModeFile, certFile, keyFile, "corp.test"
+		c.Admin.ClientCertRoles = "spiffe://corp.test/admin/ops=viewer"
+	})
+	require.Equal(t, string(certPEM), string(s.CABundle()), "the user's CA is the trust bundle")
+
+	userCA, err := pki.LoadCA(certPEM, keyPEM, "corp.test", time.Now())
+	require.NoError(t, err)
+	asCert := func(id string) *http.Client {
+		c, k, err := userCA.Issue(id, nil, nil, time.Now(), time.Hour)
+		require.NoError(t, err)
+		pair, err := tls.X509KeyPair(c, k)
+		require.NoError(t, err)
+		conf := s.proxyTLS(&pair)
+		return &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: conf}}
+	}
+	status := func(hc *http.Client, method, path, body string) int {
+		req, err := http.NewRequest(method, s.AdminURL()+path, strings.NewReader(body))
+		require.NoError(t, err)
+		req.Header.Set("Content-Type", "application/yaml")
+		resp, err := hc.Do(req)
+		require.NoError(t, err)
+		_ = resp.Body.Close()
+		return resp.StatusCode
+	}
+	ops := asCert("spiffe://corp.test/admin/ops")
+	require.Equal(t, http.StatusOK, status(ops, http.MethodGet, "/v1/gateways", ""), "a listed certificate is a viewer")
+	require.Equal(t, http.StatusForbidden, status(ops, http.MethodPost, "/v1/apply",
+		"apiVersion: tollgate.dev/v1\nkind: Service\nmetadata: {name: x}\nspec: {endpoints: [{address: 10.0.0.1, port: 80}]}\n"),
+		"a viewer may not write")
+	require.Equal(t, http.StatusUnauthorized, status(asCert("spiffe://corp.test/admin/other"), http.MethodGet, "/v1/gateways", ""),
+		"an unlisted certificate is no principal")
+
+	s.mustCall(http.MethodPost, "/v1/apply", "application/yaml",
+		"apiVersion: tollgate.dev/v1\nkind: Gateway\nmetadata: {name: edge}\nspec: {mode: ingress, listeners: [{name: http, port: 8080, protocol: HTTP}]}\n")
+	id := s.identity("edge")
+	leaf, err := x509.ParseCertificate(id.Certificate[0])
+	require.NoError(t, err)
+	require.NoError(t, leaf.CheckSignatureFrom(userCA.Certificate()), "proxy identities are signed by the user's CA")
+}
+
+// selfSignedCA is a CA a user would bring: their own PKI's root.
+func selfSignedCA(t *testing.T, td string) (certPEM, keyPEM []byte) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(42), Subject: pkix.Name{CommonName: "corp root"},
+		URIs:      []*url.URL{{Scheme: "spiffe", Host: td}},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(48 * time.Hour),
+		KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign, IsCA: true, BasicConstraintsValid: true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	require.NoError(t, err)
+	pk, err := x509.MarshalPKCS8PrivateKey(key)
+	require.NoError(t, err)
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: pk})
 }

@@ -122,6 +122,10 @@ type Admin struct {
 	// AuditLog is the append-only audit log file; empty means
 	// <dataDir>/audit.log.
 	AuditLog string `mapstructure:"auditLog"`
+	// ClientCertRoles admits client certificates as principals:
+	// comma-separated "<SPIFFE ID>=<role>" pairs. The certificate must
+	// chain to the CA (ca.mode file lets your own PKI issue them).
+	ClientCertRoles string `mapstructure:"clientCertRoles"`
 }
 
 // XDS is the xDS server's settings.
@@ -166,6 +170,7 @@ var settings = []setting{
 	{key: "xds.maxConcurrentSyncs", env: "CONTROLPLANE_XDS_MAX_CONCURRENT_SYNCS", flag: "xds-max-concurrent-syncs", usage: "proxies sent their first configuration at once (connect-storm admission control)", isInt: true},
 	{key: "admin.tokensFile", env: "CONTROLPLANE_ADMIN_TOKENS_FILE", flag: "admin-tokens-file", usage: "YAML file of admin API bearer tokens: [{name, role: admin|editor|viewer, sha256}] (empty: an admin token is created in the data directory)"},
 	{key: "admin.auditLog", env: "CONTROLPLANE_AUDIT_LOG", flag: "audit-log", usage: "append-only audit log of every admin write attempt (empty: <data-dir>/audit.log)"},
+	{key: "admin.clientCertRoles", env: "CONTROLPLANE_ADMIN_CLIENT_CERT_ROLES", flag: "admin-client-cert-roles", usage: "client certificates admitted to the admin API: comma-separated SPIFFE-ID=role pairs (role admin, editor or viewer)"},
 	{key: "security.insecure", env: "CONTROLPLANE_INSECURE", flag: "insecure", usage: "DEVELOPMENT ONLY: serve xDS and the admin API in plaintext, without authentication", isBool: true},
 	{key: "security.serverNames", env: "CONTROLPLANE_SERVER_NAMES", flag: "server-names", usage: "extra DNS names/IPs (comma-separated) of the control plane's serving certificate, besides localhost and loopback"},
 	{key: "ca.mode", env: "CONTROLPLANE_CA_MODE", flag: "ca-mode", usage: "certificate authority: builtin (created on first start, key sealed in the store) or file (bring your own: --ca-cert-file, --ca-key-file)"},

@@ -169,11 +169,33 @@ func (c Config) validateSecurity(add func(key, format string, args ...any)) {
 			add("security.serverNames", "%q is neither an IP address nor a DNS name", n)
 		}
 	}
+	if _, err := c.Admin.CertRoles(); err != nil {
+		add("admin.clientCertRoles", "%s", err)
+	}
 	if c.Admin.TokensFile != "" {
 		if _, err := os.Stat(c.Admin.TokensFile); err != nil {
 			add("admin.tokensFile", "cannot read %q: %s", c.Admin.TokensFile, unwrapPath(err))
 		}
 	}
+}
+
+// CertRoles parses ClientCertRoles into SPIFFE ID → role name.
+func (a Admin) CertRoles() (map[string]string, error) {
+	out := map[string]string{}
+	for _, pair := range splitList(a.ClientCertRoles) {
+		id, role, ok := strings.Cut(pair, "=")
+		id, role = strings.TrimSpace(id), strings.TrimSpace(role)
+		switch {
+		case !ok || !strings.HasPrefix(id, "spiffe://"):
+			return nil, fmt.Errorf("%q must be <SPIFFE ID>=<role>, such as spiffe://corp.example/admin/ops=admin", pair)
+		case role != "admin" && role != "editor" && role != "viewer":
+			return nil, fmt.Errorf("%q: role must be admin, editor or viewer", pair)
+		case out[id] != "":
+			return nil, fmt.Errorf("%q is listed twice", id)
+		}
+		out[id] = role
+	}
+	return out, nil
 }
 
 // ServerNameList is ServerNames split at commas, blanks dropped.

@@ -63,6 +63,9 @@ func TestValidate(t *testing.T) {
 		{name: "cert ttl", modify: func(c *Config) { c.CA.CertTTL = "1m" }, want: []string{"ca.certTTL"}},
 		{name: "cert ttl syntax", modify: func(c *Config) { c.CA.CertTTL = "a day" }, want: []string{"ca.certTTL"}},
 		{name: "server names", modify: func(c *Config) { c.Security.ServerNames = "cp.example.com, 10.0.0.1,bad_name!" }, want: []string{"security.serverNames"}},
+		{name: "client cert roles", modify: func(c *Config) { c.Admin.ClientCertRoles = "spiffe://a/admin/x=admin, spiffe://a/admin/y=viewer" }},
+		{name: "client cert roles bad role", modify: func(c *Config) { c.Admin.ClientCertRoles = "spiffe://a/admin/x=root" }, want: []string{"admin.clientCertRoles"}},
+		{name: "client cert roles not spiffe", modify: func(c *Config) { c.Admin.ClientCertRoles = "CN=ops=admin" }, want: []string{"admin.clientCertRoles"}},
 		{name: "tokens file missing", modify: func(c *Config) { c.Admin.TokensFile = filepath.Join(base, "missing") }, want: []string{"admin.tokensFile"}},
 		{
 			name: "every problem at once",

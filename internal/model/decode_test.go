@@ -35,7 +35,7 @@ func TestDecode(t *testing.T) {
 			kinds: []Kind{KindGateway},
 			want: []Violation{{
 				Document: 1, Object: "Gateway/test", Path: "spec.listeners[0].tls_mode",
-				Message: "unknown field; valid fields are backend, hostnames, name, port, protocol, tls",
+				Message: "unknown field; valid fields are address, backend, hostnames, name, port, protocol, tls",
 			}},
 		},
 		{

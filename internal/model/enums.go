@@ -16,7 +16,8 @@ const (
 	GatewayModeSidecar = "sidecar"
 	// GatewayModeProxyless serves gRPC clients that take their routing
 	// straight from the control plane (grpc-go's xds:/// resolver): no
-	// proxy, no ports; each API hostname becomes an API listener.
+	// proxy; each API hostname becomes an API listener, and its
+	// listeners (protocol GRPC only) the ports of xDS-enabled gRPC servers.
 	GatewayModeProxyless = "proxyless"
 )
 
@@ -25,6 +26,9 @@ const (
 	ListenerHTTP  = "HTTP"
 	ListenerHTTPS = "HTTPS"
 	ListenerTCP   = "TCP"
+	// ListenerGRPC is an inbound port of an xDS-enabled grpc-go server
+	// (xds.NewGRPCServer) on a proxyless gateway, and valid only there.
+	ListenerGRPC = "GRPC"
 )
 
 // Client certificate modes (ClientValidation.mode).
@@ -96,7 +100,7 @@ const DefaultAPIKeyName = "x-api-key"
 
 var (
 	gatewayModes      = enum{GatewayModeIngress, GatewayModeEgress, GatewayModeSidecar, GatewayModeProxyless}
-	listenerProtocols = enum{ListenerHTTP, ListenerHTTPS, ListenerTCP}
+	listenerProtocols = enum{ListenerHTTP, ListenerHTTPS, ListenerTCP, ListenerGRPC}
 	clientModes       = enum{ClientValidationNone, ClientValidationOptional, ClientValidationRequired}
 	tlsVersions       = enum{TLSVersion12, TLSVersion13}
 	upstreamProtocols = enum{UpstreamHTTP1, UpstreamHTTP2, UpstreamGRPC}

@@ -1,6 +1,8 @@
 package model
 
 import (
+	"net/netip"
+
 	tollgatev1 "tollgate.dev/tollgate/proto/tollgate/v1"
 )
 
@@ -14,11 +16,9 @@ func validateGateway(e *Errs, s *tollgatev1.GatewaySpec) {
 	checkOptionalName(e, p.Field("network"), s.GetNetwork())
 	lp := p.Field("listeners")
 	ls := s.GetListeners()
-	if s.GetMode() == GatewayModeProxyless {
-		if len(ls) > 0 {
-			e.Add(lp, "a proxyless gateway has no listeners: its gRPC clients dial xds:///<API hostname>; remove listeners")
-		}
-		return
+	proxyless := s.GetMode() == GatewayModeProxyless
+	if proxyless && len(ls) == 0 {
+		return // a client-only proxyless gateway: its clients dial xds:///<API hostname>
 	}
 	if !checkRequired(e, lp, len(ls), "listener") || !checkCount(e, lp, len(ls), MaxListeners, "listeners") {
 		return
@@ -34,23 +34,32 @@ func validateGateway(e *Errs, s *tollgatev1.GatewaySpec) {
 		} else {
 			ports[l.GetPort()] = ip
 		}
-		validateListener(e, ip, l)
+		validateListener(e, ip, l, proxyless)
 	}
 }
 
 // validateListener checks one listener and that its fields fit its
-// protocol: HTTPS terminates TLS, TCP forwards to one Service.
-func validateListener(e *Errs, p Path, l *tollgatev1.Listener) {
+// protocol: HTTPS terminates TLS, TCP forwards to one Service, GRPC is a
+// gRPC server port and the only protocol of proxyless gateways.
+func validateListener(e *Errs, p Path, l *tollgatev1.Listener, proxyless bool) {
 	checkRef(e, p.Field("name"), l.GetName())
 	checkPort(e, p.Field("port"), l.GetPort())
+	checkListenerAddress(e, p.Field("address"), l.GetAddress())
 	proto := l.GetProtocol()
 	known := listenerProtocols.check(e, p.Field("protocol"), proto, true)
 	checkHostnames(e, p.Field("hostnames"), l.GetHostnames(), true)
-	if l.GetTls() != nil {
-		validateListenerTLS(e, p.Field("tls"), l.GetTls(), proto)
-	}
 	if l.GetBackend() != nil {
 		validateListenerBackend(e, p.Field("backend"), l.GetBackend())
+	}
+	if known && !checkListenerMode(e, p.Field("protocol"), proto, proxyless) {
+		return
+	}
+	if proto == ListenerGRPC {
+		validateGRPCListener(e, p, l)
+		return
+	}
+	if l.GetTls() != nil {
+		validateListenerTLS(e, p.Field("tls"), l.GetTls(), proto)
 	}
 	if !known {
 		return
@@ -77,6 +86,33 @@ func validateListener(e *Errs, p Path, l *tollgatev1.Listener) {
 		if l.GetBackend() != nil {
 			e.Add(p.Field("backend"), "only allowed with protocol TCP; %s listeners route through APIs", proto)
 		}
+	}
+}
+
+// checkListenerMode reports a protocol the gateway's mode cannot serve:
+// GRPC listeners are the ports of xDS-enabled gRPC servers, which only
+// proxyless gateways configure, and a proxyless gateway has no proxy to
+// open any other port.
+func checkListenerMode(e *Errs, p Path, proto string, proxyless bool) bool {
+	switch {
+	case proxyless && proto != ListenerGRPC:
+		e.Add(p, "a proxyless gateway's listeners are the ports of its xDS-enabled gRPC servers: only GRPC is allowed, got %s", proto)
+		return false
+	case !proxyless && proto == ListenerGRPC:
+		e.Add(p, "GRPC is only allowed on a proxyless gateway (the port of an xDS-enabled gRPC server); to proxy gRPC through Envoy use HTTP or HTTPS")
+		return false
+	}
+	return true
+}
+
+// checkListenerAddress checks the address a listener binds: an IP literal
+// without a zone; empty means 0.0.0.0.
+func checkListenerAddress(e *Errs, p Path, addr string) {
+	if addr == "" {
+		return
+	}
+	if a, err := netip.ParseAddr(addr); err != nil || a.Zone() != "" {
+		e.Add(p, "must be an IP address such as \"0.0.0.0\", \"10.0.0.7\" or \"::\", got %q", truncate(addr))
 	}
 }
 
@@ -117,14 +153,24 @@ func validateListenerTLS(e *Errs, p Path, t *tollgatev1.ListenerTLS, proto strin
 	}
 }
 
-// validateCertificates checks that every server name selects exactly one
-// certificate and that at most one certificate is the default.
+// validateCertificates checks that every entry names one certificate,
+// that every server name selects exactly one certificate and that at most
+// one certificate is the default.
 func validateCertificates(e *Errs, p Path, certs []*tollgatev1.ServerCertificate) {
 	names := firstSeen{}
-	var defaultCert Path
+	var defaultCert, identity Path
 	for i, c := range certs {
 		ip := p.Index(i)
-		checkRef(e, ip.Field("secret"), c.GetSecret())
+		switch {
+		case c.GetIdentity() && c.GetSecret() != "":
+			e.Add(ip.Field("identity"), "cannot be combined with secret; set one of them")
+		case c.GetIdentity() && identity != "":
+			e.Add(ip.Field("identity"), "the gateway identity is already served by %s; list all its serverNames there", identity)
+		case c.GetIdentity():
+			identity = ip
+		default:
+			checkRef(e, ip.Field("secret"), c.GetSecret())
+		}
 		np := ip.Field("serverNames")
 		sn := c.GetServerNames()
 		if len(sn) == 0 {
@@ -152,20 +198,27 @@ func validateCertificates(e *Errs, p Path, certs []*tollgatev1.ServerCertificate
 	}
 }
 
-// validateClientValidation checks mTLS settings: a CA is needed to verify
-// client certificates, and is meaningless when none are requested.
+// validateClientValidation checks mTLS settings: a CA (a Secret, or the
+// control plane's CA) is needed to verify client certificates, and is
+// meaningless when none are requested.
 func validateClientValidation(e *Errs, p Path, cv *tollgatev1.ClientValidation) {
 	mode := cv.GetMode()
 	clientModes.check(e, p.Field("mode"), mode, true)
-	if mode != ClientValidationNone {
-		checkRef(e, p.Field("caSecret"), cv.GetCaSecret())
-	} else {
+	switch {
+	case mode == ClientValidationNone:
 		if cv.GetCaSecret() != "" {
 			e.Add(p.Field("caSecret"), "not allowed with mode none: no client certificate is verified; remove it or set mode optional or required")
+		}
+		if cv.GetIdentityCa() {
+			e.Add(p.Field("identityCa"), "not allowed with mode none: no client certificate is verified; remove it or set mode optional or required")
 		}
 		if len(cv.GetSubjectAltNames()) > 0 {
 			e.Add(p.Field("subjectAltNames"), "not allowed with mode none; remove them or set mode optional or required")
 		}
+	case cv.GetIdentityCa() && cv.GetCaSecret() != "":
+		e.Add(p.Field("identityCa"), "cannot be combined with caSecret; trust one or the other")
+	case !cv.GetIdentityCa():
+		checkRef(e, p.Field("caSecret"), cv.GetCaSecret())
 	}
 	checkSubjectAltNames(e, p.Field("subjectAltNames"), cv.GetSubjectAltNames())
 }

@@ -86,8 +86,8 @@ listeners:
 - {name: a, port: 80}
 - {name: b, port: 81, protocol: http}
 `), want: []string{
-			"spec.listeners[0].protocol: required: one of HTTP, HTTPS, TCP",
-			`spec.listeners[1].protocol: must be one of HTTP, HTTPS, TCP, got "http"`,
+			"spec.listeners[0].protocol: required: one of HTTP, HTTPS, TCP, GRPC",
+			`spec.listeners[1].protocol: must be one of HTTP, HTTPS, TCP, GRPC, got "http"`,
 		}},
 		{name: "hostnames", in: gateway(`
 mode: ingress
@@ -195,5 +195,5 @@ func TestProxylessGateway(t *testing.T) {
 	_, vs := DecodeAndValidate([]byte(gateway("mode: proxyless")))
 	require.Empty(t, vs, vs.Error())
 	_, vs = DecodeAndValidate([]byte(gateway("mode: proxyless\nlisteners: [{name: a, port: 80, protocol: HTTP}]")))
-	require.Contains(t, vs.Error(), "spec.listeners: a proxyless gateway has no listeners")
+	require.Contains(t, vs.Error(), "spec.listeners[0].protocol: a proxyless gateway's listeners are the ports of its xDS-enabled gRPC servers: only GRPC is allowed, got HTTP")
 }

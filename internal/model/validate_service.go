@@ -95,22 +95,39 @@ func validateEndpoints(e *Errs, p Path, eps []*tollgatev1.Endpoint) {
 // verified: a trust anchor and a name to verify are both required, because
 // TLS without them is encryption to whoever answers.
 func validateUpstreamTLS(e *Errs, p Path, t *tollgatev1.UpstreamTLS) {
-	switch {
-	case t.GetCaSecret() != "" && t.GetSystemRoots():
-		e.Add(p.Field("systemRoots"), "cannot be combined with caSecret; trust one or the other")
-	case t.GetCaSecret() == "" && !t.GetSystemRoots():
-		e.Add(p, "set caSecret or systemRoots: true to say which CAs the upstream certificate must chain to")
-	}
+	checkTrustAnchor(e, p, t)
 	checkOptionalName(e, p.Field("caSecret"), t.GetCaSecret())
 	checkOptionalName(e, p.Field("clientCertificateSecret"), t.GetClientCertificateSecret())
+	if t.GetIdentity() && t.GetClientCertificateSecret() != "" {
+		e.Add(p.Field("identity"), "cannot be combined with clientCertificateSecret; present one or the other")
+	}
 	if t.GetSni() == "" && len(t.GetSubjectAltNames()) == 0 {
-		e.Add(p, "set sni or subjectAltNames so that the upstream certificate's name is verified")
+		if t.GetIdentityCa() {
+			// Every gateway identity chains to the control plane's CA:
+			// without a name, any gateway would be accepted.
+			e.Add(p.Field("subjectAltNames"), "required with identityCa: set subjectAltNames to the SPIFFE IDs allowed, e.g. spiffe://<trust-domain>/gateway/<name>")
+		} else {
+			e.Add(p, "set sni or subjectAltNames so that the upstream certificate's name is verified")
+		}
 	}
 	if t.GetSni() != "" {
 		checkHostname(e, p.Field("sni"), t.GetSni(), false)
 	}
 	checkSubjectAltNames(e, p.Field("subjectAltNames"), t.GetSubjectAltNames())
 	tlsVersions.check(e, p.Field("minVersion"), t.GetMinVersion(), false)
+}
+
+// checkTrustAnchor requires exactly one of caSecret, systemRoots and
+// identityCa.
+func checkTrustAnchor(e *Errs, p Path, t *tollgatev1.UpstreamTLS) {
+	switch {
+	case t.GetCaSecret() != "" && t.GetSystemRoots():
+		e.Add(p.Field("systemRoots"), "cannot be combined with caSecret; trust one or the other")
+	case t.GetIdentityCa() && (t.GetCaSecret() != "" || t.GetSystemRoots()):
+		e.Add(p.Field("identityCa"), "cannot be combined with caSecret or systemRoots; trust one of them")
+	case t.GetCaSecret() == "" && !t.GetSystemRoots() && !t.GetIdentityCa():
+		e.Add(p, "set caSecret, systemRoots: true or identityCa: true to say which CAs the upstream certificate must chain to")
+	}
 }
 
 // validateHealthCheck checks an active health check. The timeout must be

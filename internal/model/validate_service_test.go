@@ -93,7 +93,7 @@ hostname: a.example.com
 port: 443
 tls: {minVersion: tls13}
 `), want: []string{
-			"spec.tls: set caSecret or systemRoots: true",
+			"spec.tls: set caSecret, systemRoots: true or identityCa: true",
 			"spec.tls: set sni or subjectAltNames so that the upstream certificate's name is verified",
 			`spec.tls.minVersion: must be one of TLSv1_2, TLSv1_3, got "tls13"`,
 		}},

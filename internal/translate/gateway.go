@@ -24,6 +24,9 @@ type gatewayTranslator struct {
 	// rejected holds the Services that cannot be used on this gateway.
 	rejected map[string]bool
 	secrets  map[string]*ir.Secret
+	// implicit holds the Secrets the control plane writes (identity, CA
+	// bundle) that this translation looked up, found or not.
+	implicit map[string]bool
 }
 
 // translateGateway builds one gateway's configuration. An IR that fails
@@ -46,6 +49,7 @@ func newGatewayTranslator(s *snapshot, st *statuses, g *tollgatev1.Gateway) *gat
 		s: s, st: st, g: g, key: model.KeyOf(g),
 		proxyless: g.GetSpec().GetMode() == model.GatewayModeProxyless,
 		clusters:  map[string]*ir.Cluster{}, rejected: map[string]bool{}, secrets: map[string]*ir.Secret{},
+		implicit: map[string]bool{},
 	}
 }
 
@@ -73,6 +77,7 @@ func (t *gatewayTranslator) toIRGateway() *ir.Gateway {
 	gw := &ir.Gateway{Name: t.g.GetMetadata().GetName(), Proxyless: t.proxyless}
 	if t.proxyless {
 		gw.Listeners, gw.RouteConfigs = t.toIRAPIListeners()
+		gw.Listeners = append(gw.Listeners, t.toIRGRPCListeners()...)
 	} else {
 		gw.Listeners, gw.RouteConfigs, gw.Scopes = t.toIRListeners()
 	}
@@ -110,7 +115,11 @@ func (t *gatewayTranslator) clusterFor(service string) (string, bool) {
 	if v != nil {
 		t.rejected[service] = true
 		t.st.servicesDropped[service]++
-		t.st.problem(model.KeyOf(svc), v.Path, v.Message)
+		if v.pending {
+			t.st.warn(model.KeyOf(svc), v.path, v.msg)
+		} else {
+			t.st.problem(model.KeyOf(svc), v.path, v.msg)
+		}
 		return "", false
 	}
 	t.st.servicesOut[service]++

@@ -35,9 +35,13 @@ import (
 //
 // Coarser on purpose: a Gateway edit re-translates that gateway; so does
 // an edit that switches a gateway between routing by host and by listener
-// (it re-sends the listeners anyway). A proxyless gateway, and a proxied
-// one whose translation reported an internal error, is translated as a
-// whole whenever an API on it, or a Service or Secret it uses, changes.
+// (it re-sends the listeners anyway). A proxyless gateway, a proxied one
+// whose translation reported an internal error, and one that uses a
+// gateway identity or the CA bundle (Secrets the control plane writes,
+// which may be missing, so what the gateway can serve depends on them) or
+// cannot use a Service, is translated as a whole whenever an API on it,
+// or a Service or Secret it looked up (found or not), changes; resources
+// that come out equal keep their Message pointer.
 // Policy edits only change the Policy's status. Everything is translated
 // from scratch on the first Update, when the store's change log no longer
 // reaches back to the last translated revision, and after any internal

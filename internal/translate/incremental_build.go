@@ -131,8 +131,13 @@ func (f *fineGateway) toCluster(s *incState, svc string) (*clusterEntry, error) 
 	}
 	t := newGatewayTranslator(s.view(), emptyStatuses(), f.g)
 	c, v := t.toIRCluster(def)
+	if len(t.implicit) > 0 {
+		// The cluster depends on whether the control plane has written a
+		// Secret yet, which only the whole-gateway path tracks.
+		return nil, fmt.Errorf("service %q: uses the gateway identity: %w", svc, errRebuild)
+	}
 	if v != nil {
-		return nil, fmt.Errorf("service %q: %s", svc, v.Message)
+		return nil, fmt.Errorf("service %q: %s", svc, v.msg)
 	}
 	e := &clusterEntry{c: c, service: svc}
 	for _, sec := range t.secrets {

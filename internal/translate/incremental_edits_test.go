@@ -39,8 +39,10 @@ func (e *editor) edit() (desc string, keys []model.Key, applied bool) {
 		changes = e.putService(e.existingOrNew(model.KindService, "svc-r"))
 	case p < 73:
 		changes = e.deleteOne(model.KindService)
-	case p < 80:
+	case p < 76:
 		changes = e.swapSecret()
+	case p < 80:
+		changes = e.toggleIdentitySecret()
 	case p < 87:
 		changes = e.editGateway()
 	case p < 90:
@@ -194,6 +196,40 @@ func (e *editor) swapSecret() []store.Change {
 	c := proto.Clone(a).(*tollgatev1.Secret)
 	c.Spec = proto.Clone(b.GetSpec()).(*tollgatev1.SecretSpec)
 	c.GetMetadata().ResourceVersion = ""
+	return []store.Change{{Op: store.OpPut, Object: c}}
+}
+
+// toggleIdentitySecret deletes a Secret the control plane writes (a
+// gateway identity, the CA bundle) or creates it from another Secret of
+// its type: an identity being issued or revoked, which nothing references
+// as far as the store knows.
+func (e *editor) toggleIdentitySecret() []store.Change {
+	r := e.st.Read()
+	gws, _ := r.Gateways(nil)
+	names := []string{model.IdentityCASecretName}
+	for _, g := range gws {
+		names = append(names, model.IdentitySecretName(g.GetMetadata().GetName()))
+	}
+	name := e.pick(names)
+	typ := model.SecretTypeTLS
+	if name == model.IdentityCASecretName {
+		typ = model.SecretTypeCA
+	}
+	secs, _ := r.Secrets(nil)
+	var donors []*tollgatev1.Secret
+	for _, sec := range secs {
+		if sec.GetMetadata().GetName() == name {
+			return []store.Change{{Op: store.OpDelete, Key: model.KeyOf(sec)}}
+		}
+		if sec.GetSpec().GetType() == typ {
+			donors = append(donors, sec)
+		}
+	}
+	if len(donors) == 0 {
+		return nil
+	}
+	c := proto.Clone(donors[e.rnd.IntN(len(donors))]).(*tollgatev1.Secret)
+	c.Metadata = &tollgatev1.ObjectMeta{Name: name}
 	return []store.Change{{Op: store.OpPut, Object: c}}
 }
 

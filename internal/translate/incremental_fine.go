@@ -40,7 +40,12 @@ type fineGateway struct {
 	// while inconsistent and wildcard are zero and routed positive.
 	scoped                         bool
 	inconsistent, wildcard, routed int
-	cfg                            *GatewayConfig
+	// whole is set when a virtual host's translation rejected a Service
+	// or looked up a Secret the control plane writes (the gateway
+	// identity): its output then depends on more than the APIs of its
+	// host, so the gateway must be translated as a whole.
+	whole bool
+	cfg   *GatewayConfig
 }
 
 // apiPlacement is where one API attaches on a gateway.
@@ -96,6 +101,9 @@ func newFineGateway(s *incState, g *tollgatev1.Gateway) (_ *fineGateway, err err
 	if len(t.rejected) > 0 {
 		return nil, errors.New("a listener backend was rejected")
 	}
+	if len(t.implicit) > 0 {
+		return nil, errors.New("a listener uses the gateway identity or the CA bundle")
+	}
 	for _, l := range g.GetSpec().GetListeners() {
 		if l.GetProtocol() == model.ListenerHTTP || l.GetProtocol() == model.ListenerHTTPS {
 			f.http = append(f.http, l)
@@ -119,6 +127,9 @@ func newFineGateway(s *incState, g *tollgatev1.Gateway) (_ *fineGateway, err err
 	}
 	p := patch{}
 	f.recomputeHosts(s, hosts, svcs)
+	if f.whole {
+		return nil, errors.New("a virtual host depends on more than its APIs")
+	}
 	f.scoped = f.scopedNow()
 	lis := map[int]bool{}
 	for li := range f.http {
@@ -161,7 +172,7 @@ func (f *fineGateway) update(s *incState, ch *changeSet) error {
 	}
 	svcs := map[string]bool{}
 	lis := f.recomputeHosts(s, hosts, svcs)
-	if f.scopedNow() != f.scoped {
+	if f.whole || f.scopedNow() != f.scoped {
 		return errRebuild
 	}
 	for name := range ch.services {
@@ -279,6 +290,9 @@ func (f *fineGateway) translateHost(s *incState, view *snapshot, d string, apis 
 		atts = append(atts, attachment{api: s.apis[name], domains: []string{d}})
 	}
 	vhs, srcs := t.toIRVirtualHosts(atts)
+	if len(t.rejected) > 0 || len(t.implicit) > 0 {
+		f.whole = true // and the gateway is rebuilt before vhs is used
+	}
 	hu := &hostUnit{u: u.seal(), vh: vhs[0], srcs: srcs}
 	for _, c := range t.clusters {
 		hu.services = append(hu.services, c.Source.Name)

@@ -4,6 +4,8 @@ import (
 	"slices"
 	"strings"
 
+	"google.golang.org/protobuf/proto"
+
 	tollgatev1 "tollgate.dev/tollgate/proto/tollgate/v1"
 )
 
@@ -14,8 +16,9 @@ type wholeGateway struct {
 	g   *tollgatev1.Gateway
 	u   *unit
 	cfg *GatewayConfig
-	// services and secrets are the ones the last translation looked up:
-	// a change to any other cannot change this gateway.
+	// services and secrets are the ones the last translation looked up,
+	// found or not (the identity Secrets the control plane writes): a
+	// change to any other cannot change this gateway.
 	services, secrets map[string]bool
 }
 
@@ -39,7 +42,11 @@ func (w *wholeGateway) translate(s *incState) {
 	slices.SortFunc(t.apis, func(a, b *tollgatev1.API) int {
 		return strings.Compare(a.GetMetadata().GetName(), b.GetMetadata().GetName())
 	})
-	w.cfg = t.translate()
+	cfg := t.translate()
+	if w.cfg != nil {
+		keepUnchanged(w.cfg, cfg)
+	}
+	w.cfg = cfg
 	w.u = u.seal()
 	w.services, w.secrets = map[string]bool{}, map[string]bool{}
 	for _, c := range t.clusters {
@@ -51,9 +58,30 @@ func (w *wholeGateway) translate(s *incState) {
 	for _, sec := range t.secrets {
 		w.secrets[sec.Source.Name] = true
 	}
+	for sec := range t.implicit {
+		// Looked up but possibly missing: its appearance changes the
+		// gateway as much as its edit does.
+		w.secrets[sec] = true
+	}
 }
 
 func (w *wholeGateway) config() *GatewayConfig { return w.cfg }
+
+// keepUnchanged gives every resource of now that equals its namesake in
+// old (same sources, equal message) old's Message pointer, so that the xDS
+// server does not re-encode it: a whole-gateway translation then costs
+// the proxies no more than an incremental one.
+func keepUnchanged(old, now *GatewayConfig) {
+	for typ, rs := range now.Resources {
+		prev := old.Resources[typ]
+		for i := range rs {
+			j, found := slices.BinarySearchFunc(prev, rs[i].Name, func(r Resource, n string) int { return strings.Compare(r.Name, n) })
+			if found && slices.Equal(prev[j].Sources, rs[i].Sources) && proto.Equal(prev[j].Message, rs[i].Message) {
+				rs[i].Message = prev[j].Message
+			}
+		}
+	}
+}
 
 func (w *wholeGateway) update(s *incState, ch *changeSet) error {
 	if !w.affected(s, ch) {

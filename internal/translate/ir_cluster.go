@@ -27,9 +27,17 @@ const (
 	defaultHCExpectedStatus = 200
 )
 
+// clusterIssue is why a Service cannot be used on a gateway, for the
+// Service's status. A pending issue (the gateway identity not issued yet)
+// resolves without a user edit, so it is a warning, not a problem.
+type clusterIssue struct {
+	path, msg string
+	pending   bool
+}
+
 // toIRCluster converts a Service into the cluster this gateway uses. A
-// Service this gateway cannot use yields a violation for its status.
-func (t *gatewayTranslator) toIRCluster(svc *tollgatev1.Service) (*ir.Cluster, *model.Violation) {
+// Service this gateway cannot use yields an issue for its status.
+func (t *gatewayTranslator) toIRCluster(svc *tollgatev1.Service) (*ir.Cluster, *clusterIssue) {
 	spec := svc.GetSpec()
 	name := svc.GetMetadata().GetName()
 	c := &ir.Cluster{
@@ -51,12 +59,10 @@ func (t *gatewayTranslator) toIRCluster(svc *tollgatev1.Service) (*ir.Cluster, *
 		c.Localities = toIRLocalities(spec.GetEndpoints())
 	}
 	if tls := spec.GetTls(); tls != nil {
-		if t.proxyless {
-			return nil, &model.Violation{Path: "spec.tls", Message: fmt.Sprintf(
-				"cannot be used on proxyless Gateway %q: grpc-go takes upstream TLS only from certificate providers, "+
-					"which Tollgate does not configure yet; routes to this Service are left out there", t.key.Name)}
+		var issue *clusterIssue
+		if c.TLS, issue = t.toIRUpstreamTLS(tls); issue != nil {
+			return nil, issue
 		}
-		c.TLS = t.toIRUpstreamTLS(tls)
 	}
 	c.HealthCheck = toIRHealthCheck(spec, c.Name)
 	if cb := spec.GetCircuitBreaker(); cb != nil && (cb.GetMaxConnections()|cb.GetMaxPendingRequests()|cb.GetMaxRequests()|cb.GetMaxRetries()) != 0 {
@@ -101,7 +107,7 @@ func toIRLocalities(eps []*tollgatev1.Endpoint) []ir.Locality {
 }
 
 // toIRUpstreamTLS always verifies a name: the SANs given, else the SNI.
-func (t *gatewayTranslator) toIRUpstreamTLS(tls *tollgatev1.UpstreamTLS) *ir.UpstreamTLS {
+func (t *gatewayTranslator) toIRUpstreamTLS(tls *tollgatev1.UpstreamTLS) (*ir.UpstreamTLS, *clusterIssue) {
 	out := &ir.UpstreamTLS{
 		SNI:             tls.GetSni(),
 		SystemRoots:     tls.GetSystemRoots(),
@@ -111,13 +117,61 @@ func (t *gatewayTranslator) toIRUpstreamTLS(tls *tollgatev1.UpstreamTLS) *ir.Ups
 	if len(out.SubjectAltNames) == 0 && out.SNI != "" {
 		out.SubjectAltNames = []string{out.SNI}
 	}
+	if t.proxyless {
+		return t.toIRProviderTLS(tls, out)
+	}
+	if tls.GetIdentityCa() && !t.hasImplicitSecret(model.IdentityCASecretName, model.SecretTypeCA) {
+		return nil, t.pendingIssue("spec.tls.identityCa", identityCAPending)
+	}
+	if tls.GetIdentity() && !t.hasImplicitSecret(t.identitySecret(), model.SecretTypeTLS) {
+		return nil, t.pendingIssue("spec.tls.identity", identityPending)
+	}
+	if tls.GetIdentityCa() {
+		out.CASecret = t.secretFor(model.IdentityCASecretName)
+	}
+	if tls.GetIdentity() {
+		out.ClientCertSecret = t.secretFor(t.identitySecret())
+	}
 	if ca := tls.GetCaSecret(); ca != "" {
 		out.CASecret = t.secretFor(ca)
 	}
 	if cert := tls.GetClientCertificateSecret(); cert != "" {
 		out.ClientCertSecret = t.secretFor(cert)
 	}
-	return out
+	return out, nil
+}
+
+// pendingIssue leaves a cluster out of this gateway until the control
+// plane has written the Secret it needs.
+func (t *gatewayTranslator) pendingIssue(path, why string) *clusterIssue {
+	return &clusterIssue{path: path, pending: true, msg: fmt.Sprintf(
+		"left out of Gateway %q: %s; routes to this Service are left out there until then", t.key.Name, why)}
+}
+
+// toIRProviderTLS is upstream TLS for grpc-go, which has no SDS and takes
+// TLS material only from certificate provider instances (gRFC A29): the
+// gateway identity and the control plane's CA, which the gateway's
+// bootstrap configures as one file_watcher instance. Secrets and system
+// roots cannot reach it, and it rejects tls_params (so no minVersion
+// other than its own TLS 1.2 floor).
+func (t *gatewayTranslator) toIRProviderTLS(tls *tollgatev1.UpstreamTLS, out *ir.UpstreamTLS) (*ir.UpstreamTLS, *clusterIssue) {
+	if tls.GetCaSecret() != "" || tls.GetSystemRoots() || tls.GetClientCertificateSecret() != "" {
+		return nil, &clusterIssue{path: "spec.tls", msg: fmt.Sprintf(
+			"cannot be used on proxyless Gateway %q: grpc-go has no SDS and takes upstream TLS only from its certificate provider, "+
+				"so use identityCa (and identity for mTLS) instead of caSecret, systemRoots or clientCertificateSecret; "+
+				"routes to this Service are left out there", t.key.Name)}
+	}
+	if tls.GetMinVersion() == model.TLSVersion13 {
+		return nil, &clusterIssue{path: "spec.tls.minVersion", msg: fmt.Sprintf(
+			"TLSv1_3 cannot be enforced on proxyless Gateway %q: grpc-go rejects TLS parameters from xDS; "+
+				"routes to this Service are left out there", t.key.Name)}
+	}
+	out.SystemRoots, out.MinVersion = false, ""
+	out.CAProvider = model.IdentityProviderInstance
+	if tls.GetIdentity() {
+		out.CertProvider = model.IdentityProviderInstance
+	}
+	return out, nil
 }
 
 func toIRHealthCheck(spec *tollgatev1.ServiceSpec, cluster string) *ir.HealthCheck {

@@ -2,6 +2,7 @@ package translate
 
 import (
 	"fmt"
+	"net/netip"
 	"reflect"
 	"slices"
 	"strings"
@@ -23,7 +24,10 @@ func (t *gatewayTranslator) toIRListeners() ([]ir.Listener, []ir.RouteConfig, []
 	)
 	for i, l := range t.g.GetSpec().GetListeners() {
 		path := model.Path("spec.listeners").Index(i)
-		il := ir.Listener{Name: listenerName(l.GetName()), Port: l.GetPort(), Protocol: ir.Protocol(l.GetProtocol()), Sources: []ir.Source{t.gatewaySource()}}
+		il := ir.Listener{
+			Name: listenerName(l.GetName()), Address: listenAddress(l), Port: l.GetPort(),
+			Protocol: ir.Protocol(l.GetProtocol()), Sources: []ir.Source{t.gatewaySource()},
+		}
 		switch l.GetProtocol() {
 		case model.ListenerTCP:
 			svc := l.GetBackend().GetService()
@@ -41,8 +45,11 @@ func (t *gatewayTranslator) toIRListeners() ([]ir.Listener, []ir.RouteConfig, []
 				// No API attached: the (empty) configuration is the Gateway's.
 				rc.Sources = []ir.Source{t.gatewaySource()}
 			}
-			il.FilterChains = t.toIRFilterChains(l, rc.Name, &il)
+			il.FilterChains = t.toIRFilterChains(l, path, rc.Name, &il)
 			rcs = append(rcs, rc)
+			if len(il.FilterChains) == 0 {
+				continue // every chain waits for an identity Secret (reported)
+			}
 		default:
 			continue // rejected by model validation
 		}
@@ -134,37 +141,84 @@ func hostRouting(vh ir.VirtualHost) (ir.RouteConfig, ir.Scope) {
 
 // toIRFilterChains makes one filter chain for HTTP, and one per
 // certificate (SNI group) for HTTPS; the certificate without server names
-// is the default chain.
-func (t *gatewayTranslator) toIRFilterChains(l *tollgatev1.Listener, rc string, il *ir.Listener) []ir.FilterChain {
+// is the default chain. A chain whose identity Secret is not issued yet
+// is left out, and so is every chain when the CA bundle they verify
+// clients with is not (a warning on the Gateway says so).
+func (t *gatewayTranslator) toIRFilterChains(l *tollgatev1.Listener, path model.Path, rc string, il *ir.Listener) []ir.FilterChain {
 	if l.GetProtocol() == model.ListenerHTTP {
 		return []ir.FilterChain{{Name: filterChainName(l.GetName(), ""), RouteConfig: rc}}
 	}
-	tls := l.GetTls()
-	base := ir.DownstreamTLS{
-		MinVersion:   ir.TLSVersion(cmpOr(tls.GetMinVersion(), model.TLSVersion12)),
-		CipherSuites: slices.Clone(tls.GetCipherSuites()),
-		ClientCert:   ir.ClientCertMode(cmpOr(tls.GetClientValidation().GetMode(), model.ClientValidationNone)),
-	}
-	if base.ClientCert != ir.ClientCertNone {
-		ca := tls.GetClientValidation().GetCaSecret()
-		base.CASecret = t.secretFor(ca)
-		base.SubjectAltNames = sortedCopy(tls.GetClientValidation().GetSubjectAltNames())
-		il.Sources = append(il.Sources, ir.Source{Kind: string(model.KindSecret), Name: ca})
+	base, ca, ok := t.toIRDownstreamBase(l.GetTls(), path.Field("tls"))
+	if !ok {
+		return nil
 	}
 	var chains []ir.FilterChain
-	for _, c := range tls.GetCertificates() {
+	for j, c := range l.GetTls().GetCertificates() {
 		d := base
-		d.CertSecret = t.secretFor(c.GetSecret())
-		il.Sources = append(il.Sources, ir.Source{Kind: string(model.KindSecret), Name: c.GetSecret()})
+		secret, name := c.GetSecret(), filterChainName(l.GetName(), c.GetSecret())
+		if c.GetIdentity() {
+			secret, name = t.identitySecret(), identityFilterChainName(l.GetName())
+			if !t.hasImplicitSecret(secret, model.SecretTypeTLS) {
+				t.st.warn(t.key, string(path.Field("tls.certificates").Index(j).Field("identity")),
+					identityPending+"; the filter chain serving it is left out")
+				continue
+			}
+		}
+		d.CertSecret = t.secretFor(secret)
+		il.Sources = append(il.Sources, ir.Source{Kind: string(model.KindSecret), Name: secret})
 		chains = append(chains, ir.FilterChain{
-			Name:        filterChainName(l.GetName(), c.GetSecret()),
+			Name:        name,
 			ServerNames: sortedCopy(c.GetServerNames()),
 			TLS:         &d,
 			RouteConfig: rc,
 		})
 	}
+	if ca != "" && len(chains) > 0 {
+		// Only now: a listener left without chains carries no CA either.
+		t.secretFor(ca)
+		il.Sources = append(il.Sources, ir.Source{Kind: string(model.KindSecret), Name: ca})
+	}
 	slices.SortFunc(chains, func(a, b ir.FilterChain) int { return strings.Compare(a.Name, b.Name) })
 	return chains
+}
+
+// toIRDownstreamBase is what every chain of an HTTPS listener shares:
+// versions, ciphers and client validation, and the Secret of the client
+// CA if any. ok is false when the listener verifies clients against the
+// control plane's CA and its bundle is not issued yet: no chain can be
+// served then.
+func (t *gatewayTranslator) toIRDownstreamBase(tls *tollgatev1.ListenerTLS, path model.Path) (base ir.DownstreamTLS, ca string, ok bool) {
+	base = ir.DownstreamTLS{
+		MinVersion:   ir.TLSVersion(cmpOr(tls.GetMinVersion(), model.TLSVersion12)),
+		CipherSuites: slices.Clone(tls.GetCipherSuites()),
+		ClientCert:   ir.ClientCertMode(cmpOr(tls.GetClientValidation().GetMode(), model.ClientValidationNone)),
+	}
+	if base.ClientCert == ir.ClientCertNone {
+		return base, "", true
+	}
+	cv := tls.GetClientValidation()
+	ca = cv.GetCaSecret()
+	if cv.GetIdentityCa() {
+		ca = model.IdentityCASecretName
+		if !t.hasImplicitSecret(ca, model.SecretTypeCA) {
+			t.st.warn(t.key, string(path.Field("clientValidation.identityCa")), identityCAPending+"; the listener is left out")
+			return base, "", false
+		}
+	}
+	base.CASecret = secretName(ca)
+	base.SubjectAltNames = sortedCopy(cv.GetSubjectAltNames())
+	return base, ca, true
+}
+
+// listenAddress is the address a listener binds, in the canonical form
+// (RFC 5952 for IPv6) that grpc-go compares server listeners against;
+// every IPv4 interface by default.
+func listenAddress(l *tollgatev1.Listener) string {
+	a, err := netip.ParseAddr(l.GetAddress())
+	if err != nil { // unset (validation rejects anything but IP literals)
+		return defaultListenAddress
+	}
+	return a.String()
 }
 
 // attachment is one API served on one listener, with the domains it
@@ -251,7 +305,7 @@ func (t *gatewayTranslator) toIRAPIListeners() ([]ir.Listener, []ir.RouteConfig)
 	for _, h := range sortedKeys(byHost) {
 		rc := ir.RouteConfig{Name: apiRouteConfigName(h)}
 		rc.VirtualHosts, rc.Sources = t.toIRVirtualHosts(byHost[h])
-		if len(rc.Sources) == 0 {
+		if len(rc.VirtualHosts) == 0 || len(rc.VirtualHosts[0].Routes) == 0 {
 			// Every route was left out (and reported): no listener, so
 			// clients see "does not exist" rather than a hostname with
 			// no routes.

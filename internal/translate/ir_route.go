@@ -51,6 +51,17 @@ func (t *gatewayTranslator) toIRVirtualHosts(atts []attachment) ([]ir.VirtualHos
 			sources[c.api.GetMetadata().GetName()] = true
 			t.st.routesOut[c.api.GetMetadata().GetName()]++
 		}
+		if len(vh.Routes) == 0 {
+			// Every route on d was left out (a rejected or pending
+			// backend): the empty virtual host still answers d with 404s
+			// rather than letting a catch-all take it, and it exists
+			// because of the APIs on d, which are therefore its sources.
+			for _, a := range atts {
+				if slices.Contains(a.domains, d) {
+					sources[a.api.GetMetadata().GetName()] = true
+				}
+			}
+		}
 		vhs = append(vhs, vh)
 	}
 	var srcs []ir.Source

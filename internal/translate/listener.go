@@ -19,8 +19,9 @@ const (
 	tlsInspectorFilterName = "envoy.filters.listener.tls_inspector"
 )
 
-// listenAddress is where proxied listeners bind: every IPv4 interface.
-const listenAddress = "0.0.0.0"
+// defaultListenAddress is where listeners bind unless they set an
+// address: every IPv4 interface.
+const defaultListenAddress = "0.0.0.0"
 
 // connectionBufferLimit bounds what Envoy buffers per connection, on
 // listeners and clusters (edge proxy best practices: 32 KiB).
@@ -42,9 +43,12 @@ func buildListener(l *ir.Listener, gateway string) (*listenerv3.Listener, error)
 		}
 		return &listenerv3.Listener{Name: l.Name, ApiListener: &listenerv3.ApiListener{ApiListener: a}}, nil
 	}
+	if l.Protocol == ir.ProtocolGRPC {
+		return buildGRPCServerListener(l)
+	}
 	out := &listenerv3.Listener{
 		Name:                          l.Name,
-		Address:                       socketAddress(listenAddress, l.Port),
+		Address:                       socketAddress(l.Address, l.Port),
 		PerConnectionBufferLimitBytes: wrapperspb.UInt32(connectionBufferLimit),
 	}
 	for i := range l.FilterChains {

@@ -1,6 +1,13 @@
 package translate
 
-import "strings"
+import (
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+
+	"tollgate.dev/tollgate/internal/model"
+)
 
 // Every Envoy resource name is built here, and nowhere else. Names are
 // scoped by resource type and by gateway (each gateway's proxies see only
@@ -51,6 +58,31 @@ func filterChainName(listener, certSecret string) string {
 	}
 	return listener + "/" + certSecret
 }
+
+// identityFilterChainName names the filter chain serving the gateway's
+// identity certificate: "<listener>/@identity". A listener serves the
+// identity at most once (model rule), and "@" cannot appear in a Secret
+// name, so it never collides with a "<listener>/<secret>" chain.
+func identityFilterChainName(listener string) string { return listener + "/@identity" }
+
+// grpcServerListenerName names the Listener an xDS-enabled grpc-go server
+// listening on address:port subscribes to: the bootstrap's
+// server_listener_resource_name_template (model.GRPCServerListenerTemplate)
+// with "host:port" as net.Addr.String() renders it, IPv6 in brackets
+// (grpc-go xds/server.go). One per address and port, which listeners do
+// not share (model rule), and never a hostname, unlike API listeners.
+func grpcServerListenerName(address string, port uint32) string {
+	return fmt.Sprintf(model.GRPCServerListenerTemplate, net.JoinHostPort(address, strconv.FormatUint(uint64(port), 10)))
+}
+
+// grpcServerRouteName names the one inline route configuration, virtual
+// host and route of a gRPC server listener; they are not resources, so
+// the name only has to be non-empty and stable.
+const grpcServerRouteName = "grpc-server"
+
+// rbacPolicyName names the RBAC policy admitting a gRPC server's allowed
+// client identities, its only policy.
+const rbacPolicyName = "allowed-clients"
 
 // virtualHostName names a virtual host by its single domain: domains are
 // unique within a route configuration (Envoy requires it), and each

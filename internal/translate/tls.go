@@ -90,6 +90,9 @@ func buildDownstreamTLS(t *ir.DownstreamTLS) *tlsv3.DownstreamTlsContext {
 
 // buildUpstreamTLS originates TLS and always verifies the upstream's name.
 func buildUpstreamTLS(t *ir.UpstreamTLS) *tlsv3.UpstreamTlsContext {
+	if t.CAProvider != "" {
+		return buildProviderUpstreamTLS(t)
+	}
 	common := &tlsv3.CommonTlsContext{
 		TlsParams: &tlsv3.TlsParameters{TlsMinimumProtocolVersion: tlsVersion(t.MinVersion)},
 	}

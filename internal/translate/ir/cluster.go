@@ -87,6 +87,13 @@ type UpstreamTLS struct {
 	SubjectAltNames []string
 	// ClientCertSecret is the SDS name of the client certificate for mTLS.
 	ClientCertSecret string
+	// CAProvider is the certificate provider instance supplying the trust
+	// anchor (grpc-go clients, which have no SDS); exclusive with CASecret
+	// and SystemRoots.
+	CAProvider string
+	// CertProvider is the certificate provider instance supplying the
+	// client certificate (grpc-go); exclusive with ClientCertSecret.
+	CertProvider string
 	// MinVersion is the lowest TLS version offered.
 	MinVersion TLSVersion
 }

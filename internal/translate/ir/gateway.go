@@ -40,6 +40,10 @@ const (
 	ProtocolHTTP  Protocol = "HTTP"
 	ProtocolHTTPS Protocol = "HTTPS"
 	ProtocolTCP   Protocol = "TCP"
+	// ProtocolGRPC is the inbound port of an xDS-enabled grpc-go server
+	// (proxyless gateways): one filter chain, routes answered by the
+	// server itself.
+	ProtocolGRPC Protocol = "GRPC"
 )
 
 // Listener is one port a proxy opens, or for a proxyless gateway one API
@@ -47,6 +51,9 @@ const (
 type Listener struct {
 	// Name is the Envoy listener name.
 	Name string
+	// Address is the IP literal a socket listener binds; empty for API
+	// listeners.
+	Address string
 	// Port is the TCP port; 0 for API listeners.
 	Port uint32
 	// Protocol decides between an HTTP connection manager and tcp_proxy.
@@ -78,6 +85,10 @@ type FilterChain struct {
 	Scoped bool
 	// TCPCluster is the cluster tcp_proxy forwards to (TCP).
 	TCPCluster string
+	// AllowedPrincipals, on a GRPC chain, are the only client certificate
+	// identities (SPIFFE IDs, DNS names) admitted, by an RBAC filter:
+	// grpc-go rejects SAN matchers on servers. Empty means no RBAC filter.
+	AllowedPrincipals []string
 }
 
 // Scope maps one exact Host value to the route configuration holding
@@ -114,8 +125,12 @@ const (
 
 // DownstreamTLS is a filter chain's TLS termination.
 type DownstreamTLS struct {
-	// CertSecret is the SDS name of the certificate served on this chain.
+	// CertSecret is the SDS name of the certificate served on this chain;
+	// empty with CertProvider.
 	CertSecret string
+	// CertProvider is the certificate provider instance supplying the
+	// certificate (grpc-go servers, which have no SDS).
+	CertProvider string
 	// MinVersion is the lowest TLS version accepted (default TLSv1_2).
 	MinVersion TLSVersion
 	// CipherSuites restrict TLS 1.2 suites; empty means Envoy's defaults.
@@ -124,7 +139,11 @@ type DownstreamTLS struct {
 	ClientCert ClientCertMode
 	// CASecret is the SDS name of the CA verifying client certificates.
 	CASecret string
-	// SubjectAltNames restrict accepted client certificates; empty means any.
+	// CAProvider is the certificate provider instance supplying that CA
+	// (grpc-go servers); exclusive with CASecret.
+	CAProvider string
+	// SubjectAltNames restrict accepted client certificates; empty means
+	// any. Never set with CAProvider (grpc-go rejects server SAN matchers).
 	SubjectAltNames []string
 }
 

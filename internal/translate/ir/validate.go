@@ -85,11 +85,14 @@ func (l *Listener) validate(clusters, secrets, rcs map[string]bool, scoped bool)
 		}
 		return nil
 	}
-	if l.Port == 0 || len(l.FilterChains) == 0 {
-		return fmt.Errorf("listener %q: needs a port and at least one filter chain", l.Name)
+	if l.Address == "" || l.Port == 0 || len(l.FilterChains) == 0 {
+		return fmt.Errorf("listener %q: needs an address, a port and at least one filter chain", l.Name)
 	}
 	if err := checkNames("filter chain", l.FilterChains, func(f FilterChain) string { return f.Name }); err != nil {
 		return fmt.Errorf("listener %q: %w", l.Name, err)
+	}
+	if l.Protocol == ProtocolGRPC && len(l.FilterChains) != 1 {
+		return fmt.Errorf("listener %q: a GRPC listener has exactly one filter chain, got %d", l.Name, len(l.FilterChains))
 	}
 	defaults := 0
 	for _, fc := range l.FilterChains {
@@ -121,20 +124,60 @@ func (fc *FilterChain) validate(p Protocol, clusters, secrets, rcs map[string]bo
 		case !fc.Scoped && !rcs[fc.RouteConfig]:
 			return fmt.Errorf("route configuration %q is missing", fc.RouteConfig)
 		}
+	case ProtocolGRPC:
+		if err := fc.validateGRPC(); err != nil {
+			return err
+		}
 	default:
 		return fmt.Errorf("unknown protocol %q", p)
 	}
-	if (p == ProtocolHTTPS) != (fc.TLS != nil) {
+	if p != ProtocolGRPC && len(fc.AllowedPrincipals) > 0 {
+		return errors.New("allowed principals are only for GRPC chains")
+	}
+	if p != ProtocolGRPC && (p == ProtocolHTTPS) != (fc.TLS != nil) {
 		return errors.New("TLS must be set exactly for HTTPS")
 	}
 	if fc.TLS == nil {
 		return nil
 	}
-	if !secrets[fc.TLS.CertSecret] {
-		return fmt.Errorf("certificate secret %q is missing", fc.TLS.CertSecret)
+	return fc.TLS.validate(secrets)
+}
+
+// validateGRPC checks a gRPC server chain: no routing of ours (the server
+// answers), and identity rules only where client certificates are asked
+// for (RBAC matches the certificate's identity).
+func (fc *FilterChain) validateGRPC() error {
+	switch {
+	case fc.RouteConfig != "" || fc.Scoped || fc.TCPCluster != "" || len(fc.ServerNames) > 0:
+		return errors.New("a GRPC chain has no route configuration, scope, TCP cluster or server names")
+	case len(fc.AllowedPrincipals) > 0 && (fc.TLS == nil || fc.TLS.ClientCert == ClientCertNone):
+		return errors.New("allowed principals need client certificates")
+	case fc.TLS != nil && (fc.TLS.CertProvider == "" || fc.TLS.CertSecret != ""):
+		return errors.New("a GRPC chain takes its certificate from a certificate provider (grpc-go has no SDS)")
 	}
-	if fc.TLS.ClientCert != ClientCertNone && !secrets[fc.TLS.CASecret] {
-		return fmt.Errorf("client CA secret %q is missing", fc.TLS.CASecret)
+	return nil
+}
+
+// validate checks that the certificate and, when client certificates are
+// asked for, the CA come from exactly one place each.
+func (t *DownstreamTLS) validate(secrets map[string]bool) error {
+	if (t.CertSecret == "") == (t.CertProvider == "") {
+		return errors.New("TLS needs exactly one of a certificate secret and a certificate provider")
+	}
+	if t.CertSecret != "" && !secrets[t.CertSecret] {
+		return fmt.Errorf("certificate secret %q is missing", t.CertSecret)
+	}
+	if t.ClientCert == ClientCertNone {
+		return nil
+	}
+	if (t.CASecret == "") == (t.CAProvider == "") {
+		return errors.New("client validation needs exactly one of a CA secret and a CA provider")
+	}
+	if t.CASecret != "" && !secrets[t.CASecret] {
+		return fmt.Errorf("client CA secret %q is missing", t.CASecret)
+	}
+	if t.CAProvider != "" && len(t.SubjectAltNames) > 0 {
+		return errors.New("subject alt names cannot be matched with a CA provider (grpc-go servers reject them)")
 	}
 	return nil
 }
@@ -210,19 +253,32 @@ func (c *Cluster) validate(secrets map[string]bool) error {
 	if c.ConnectTimeout <= 0 {
 		return fmt.Errorf("cluster %q: connect timeout must be positive", c.Name)
 	}
-	if t := c.TLS; t != nil {
-		if (t.CASecret == "") == !t.SystemRoots {
-			return fmt.Errorf("cluster %q: TLS needs exactly one of a CA secret and system roots", c.Name)
+	if c.TLS != nil {
+		return c.TLS.validate(c.Name, secrets)
+	}
+	return nil
+}
+
+// validate checks that the upstream is verified against exactly one trust
+// anchor and a name, and that the client certificate comes from one place.
+func (t *UpstreamTLS) validate(cluster string, secrets map[string]bool) error {
+	anchors := 0
+	for _, set := range []bool{t.CASecret != "", t.SystemRoots, t.CAProvider != ""} {
+		if set {
+			anchors++
 		}
-		if t.CASecret != "" && !secrets[t.CASecret] {
-			return fmt.Errorf("cluster %q: CA secret %q is missing", c.Name, t.CASecret)
-		}
-		if t.ClientCertSecret != "" && !secrets[t.ClientCertSecret] {
-			return fmt.Errorf("cluster %q: client certificate secret %q is missing", c.Name, t.ClientCertSecret)
-		}
-		if len(t.SubjectAltNames) == 0 {
-			return fmt.Errorf("cluster %q: TLS must verify at least one subject alt name", c.Name)
-		}
+	}
+	switch {
+	case anchors != 1:
+		return fmt.Errorf("cluster %q: TLS needs exactly one of a CA secret, system roots and a CA provider", cluster)
+	case t.CASecret != "" && !secrets[t.CASecret]:
+		return fmt.Errorf("cluster %q: CA secret %q is missing", cluster, t.CASecret)
+	case t.ClientCertSecret != "" && t.CertProvider != "":
+		return fmt.Errorf("cluster %q: client certificate from both a secret and a provider", cluster)
+	case t.ClientCertSecret != "" && !secrets[t.ClientCertSecret]:
+		return fmt.Errorf("cluster %q: client certificate secret %q is missing", cluster, t.ClientCertSecret)
+	case len(t.SubjectAltNames) == 0:
+		return fmt.Errorf("cluster %q: TLS must verify at least one subject alt name", cluster)
 	}
 	return nil
 }

@@ -13,7 +13,7 @@ func validGateway() *Gateway {
 	return &Gateway{
 		Name: "g",
 		Listeners: []Listener{{
-			Name: "http", Port: 80, Protocol: ProtocolHTTP,
+			Name: "http", Address: "0.0.0.0", Port: 80, Protocol: ProtocolHTTP,
 			FilterChains: []FilterChain{{Name: "http/default", RouteConfig: "http"}},
 		}},
 		RouteConfigs: []RouteConfig{{Name: "http", VirtualHosts: []VirtualHost{{
@@ -21,6 +21,19 @@ func validGateway() *Gateway {
 			Routes: []Route{{Name: "a/r", Match: Match{PathKind: PathPrefix, Path: "/"}, Backends: []Backend{{Cluster: "svc/a", Weight: 1}}}},
 		}}}},
 		Clusters: []Cluster{{Name: "svc/a", Discovery: DiscoveryEDS, ConnectTimeout: 5 * time.Second}},
+	}
+}
+
+// grpcListener is a valid gRPC server listener with mTLS and RBAC, named
+// to sort after "http".
+func grpcListener() Listener {
+	return Listener{
+		Name: "z-grpc", Address: "0.0.0.0", Port: 50051, Protocol: ProtocolGRPC,
+		FilterChains: []FilterChain{{
+			Name:              "grpc/default",
+			TLS:               &DownstreamTLS{CertProvider: "tollgate", ClientCert: ClientCertRequired, CAProvider: "tollgate"},
+			AllowedPrincipals: []string{"spiffe://t/gateway/a"},
+		}},
 	}
 }
 
@@ -45,6 +58,31 @@ func TestValidate(t *testing.T) {
 		{name: "TLS without SAN", mutate: func(g *Gateway) {
 			g.Clusters[0].TLS = &UpstreamTLS{SystemRoots: true}
 		}, want: "subject alt name"},
+		{name: "TLS with two trust anchors", mutate: func(g *Gateway) {
+			g.Clusters[0].TLS = &UpstreamTLS{SystemRoots: true, CAProvider: "tollgate", SubjectAltNames: []string{"a"}}
+		}, want: "exactly one of a CA secret, system roots and a CA provider"},
+		{name: "provider TLS", mutate: func(g *Gateway) {
+			g.Clusters[0].TLS = &UpstreamTLS{CAProvider: "tollgate", CertProvider: "tollgate", SubjectAltNames: []string{"spiffe://t/gateway/a"}}
+		}},
+		{name: "GRPC server listener", mutate: func(g *Gateway) { g.Listeners = append(g.Listeners, grpcListener()) }},
+		{name: "GRPC principals need client certificates", mutate: func(g *Gateway) {
+			l := grpcListener()
+			l.FilterChains[0].TLS.ClientCert = ClientCertNone
+			g.Listeners = append(g.Listeners, l)
+		}, want: "allowed principals need client certificates"},
+		{name: "GRPC chain with a secret", mutate: func(g *Gateway) {
+			l := grpcListener()
+			l.FilterChains[0].TLS.CertSecret = "secret/x"
+			g.Listeners = append(g.Listeners, l)
+		}, want: "certificate provider"},
+		{name: "provider CA with SANs", mutate: func(g *Gateway) {
+			l := grpcListener()
+			l.FilterChains[0].TLS.SubjectAltNames = []string{"a"}
+			g.Listeners = append(g.Listeners, l)
+		}, want: "grpc-go servers reject them"},
+		{name: "principals on HTTP", mutate: func(g *Gateway) {
+			g.Listeners[0].FilterChains[0].AllowedPrincipals = []string{"a"}
+		}, want: "only for GRPC chains"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

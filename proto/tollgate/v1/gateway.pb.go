@@ -93,12 +93,15 @@ func (x *Gateway) GetSpec() *GatewaySpec {
 // GatewaySpec describes where the proxies run and what they listen on.
 type GatewaySpec struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Mode is ingress | egress | sidecar | proxyless (gRPC clients configured
-	// directly over xDS, without a proxy; no listeners).
+	// Mode is ingress | egress | sidecar | proxyless (gRPC clients and
+	// servers configured directly over xDS, without a proxy; its listeners,
+	// if any, are GRPC server ports).
 	Mode string `protobuf:"bytes,1,opt,name=mode,proto3" json:"mode,omitempty"`
 	// Network names the VPC, cluster or data centre the proxies live in.
 	Network string `protobuf:"bytes,2,opt,name=network,proto3" json:"network,omitempty"`
 	// Listeners are the ports the proxies open; required unless proxyless.
+	// A proxyless gateway's listeners are the inbound ports of its
+	// xDS-enabled gRPC servers (protocol GRPC only).
 	Listeners     []*Listener `protobuf:"bytes,3,rep,name=listeners,proto3" json:"listeners,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -162,7 +165,8 @@ type Listener struct {
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	// Port is 1-65535, unique within the gateway.
 	Port uint32 `protobuf:"varint,2,opt,name=port,proto3" json:"port,omitempty"`
-	// Protocol is HTTP | HTTPS | TCP.
+	// Protocol is HTTP | HTTPS | TCP on proxied gateways, GRPC (and only
+	// GRPC) on proxyless ones.
 	Protocol string `protobuf:"bytes,3,opt,name=protocol,proto3" json:"protocol,omitempty"`
 	// Hostnames restrict which API hostnames attach to this listener; empty
 	// means any. A leading "*." is a wildcard for one or more labels.
@@ -170,7 +174,12 @@ type Listener struct {
 	// TLS is required for HTTPS and forbidden otherwise.
 	Tls *ListenerTLS `protobuf:"bytes,5,opt,name=tls,proto3" json:"tls,omitempty"`
 	// Backend is the Service a TCP listener forwards to; TCP only.
-	Backend       *BackendRef `protobuf:"bytes,6,opt,name=backend,proto3" json:"backend,omitempty"`
+	Backend *BackendRef `protobuf:"bytes,6,opt,name=backend,proto3" json:"backend,omitempty"`
+	// Address is the IP literal the listener binds; default "0.0.0.0". A
+	// GRPC listener's address must equal the gRPC server's listening
+	// address exactly (grpc-go compares them), e.g. "::" for a server
+	// listening on ":port" with Go's dual-stack default.
+	Address       string `protobuf:"bytes,7,opt,name=address,proto3" json:"address,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -245,6 +254,13 @@ func (x *Listener) GetBackend() *BackendRef {
 		return x.Backend
 	}
 	return nil
+}
+
+func (x *Listener) GetAddress() string {
+	if x != nil {
+		return x.Address
+	}
+	return ""
 }
 
 // ListenerTLS terminates TLS at the listener.
@@ -323,11 +339,15 @@ func (x *ListenerTLS) GetCipherSuites() []string {
 // ServerCertificate is a certificate Secret served for some server names.
 type ServerCertificate struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Secret names a Secret of type tls.
+	// Secret names a Secret of type tls; exclusive with identity.
 	Secret string `protobuf:"bytes,1,opt,name=secret,proto3" json:"secret,omitempty"`
 	// ServerNames are the SNI values that select this certificate; empty
 	// makes it the default certificate of the listener.
-	ServerNames   []string `protobuf:"bytes,2,rep,name=server_names,json=serverNames,proto3" json:"server_names,omitempty"`
+	ServerNames []string `protobuf:"bytes,2,rep,name=server_names,json=serverNames,proto3" json:"server_names,omitempty"`
+	// Identity serves the gateway's own identity certificate
+	// (spiffe://<trust domain>/gateway/<name>), issued and rotated by the
+	// control plane's CA; exclusive with secret.
+	Identity      bool `protobuf:"varint,3,opt,name=identity,proto3" json:"identity,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -376,18 +396,29 @@ func (x *ServerCertificate) GetServerNames() []string {
 	return nil
 }
 
+func (x *ServerCertificate) GetIdentity() bool {
+	if x != nil {
+		return x.Identity
+	}
+	return false
+}
+
 // ClientValidation configures client-certificate checks.
 type ClientValidation struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Mode is none | optional | required.
 	Mode string `protobuf:"bytes,1,opt,name=mode,proto3" json:"mode,omitempty"`
-	// CaSecret names a Secret of type ca; required unless mode is none.
+	// CaSecret names a Secret of type ca; exclusive with identityCa, one of
+	// them required unless mode is none.
 	CaSecret string `protobuf:"bytes,2,opt,name=ca_secret,json=caSecret,proto3" json:"ca_secret,omitempty"`
 	// SubjectAltNames, if set, are the only client SANs (DNS, URI such as
 	// SPIFFE IDs) admitted.
 	SubjectAltNames []string `protobuf:"bytes,3,rep,name=subject_alt_names,json=subjectAltNames,proto3" json:"subject_alt_names,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// IdentityCa trusts the control plane's CA, which issues every gateway
+	// identity; exclusive with caSecret.
+	IdentityCa    bool `protobuf:"varint,4,opt,name=identity_ca,json=identityCa,proto3" json:"identity_ca,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ClientValidation) Reset() {
@@ -439,6 +470,13 @@ func (x *ClientValidation) GetSubjectAltNames() []string {
 		return x.SubjectAltNames
 	}
 	return nil
+}
+
+func (x *ClientValidation) GetIdentityCa() bool {
+	if x != nil {
+		return x.IdentityCa
+	}
+	return false
 }
 
 // BackendRef points at a Service, with a weight when it is one of several.
@@ -510,27 +548,31 @@ const file_tollgate_v1_gateway_proto_rawDesc = "" +
 	"\vGatewaySpec\x12\x12\n" +
 	"\x04mode\x18\x01 \x01(\tR\x04mode\x12\x18\n" +
 	"\anetwork\x18\x02 \x01(\tR\anetwork\x123\n" +
-	"\tlisteners\x18\x03 \x03(\v2\x15.tollgate.v1.ListenerR\tlisteners\"\xcb\x01\n" +
+	"\tlisteners\x18\x03 \x03(\v2\x15.tollgate.v1.ListenerR\tlisteners\"\xe5\x01\n" +
 	"\bListener\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
 	"\x04port\x18\x02 \x01(\rR\x04port\x12\x1a\n" +
 	"\bprotocol\x18\x03 \x01(\tR\bprotocol\x12\x1c\n" +
 	"\thostnames\x18\x04 \x03(\tR\thostnames\x12*\n" +
 	"\x03tls\x18\x05 \x01(\v2\x18.tollgate.v1.ListenerTLSR\x03tls\x121\n" +
-	"\abackend\x18\x06 \x01(\v2\x17.tollgate.v1.BackendRefR\abackend\"\xe3\x01\n" +
+	"\abackend\x18\x06 \x01(\v2\x17.tollgate.v1.BackendRefR\abackend\x12\x18\n" +
+	"\aaddress\x18\a \x01(\tR\aaddress\"\xe3\x01\n" +
 	"\vListenerTLS\x12B\n" +
 	"\fcertificates\x18\x01 \x03(\v2\x1e.tollgate.v1.ServerCertificateR\fcertificates\x12J\n" +
 	"\x11client_validation\x18\x02 \x01(\v2\x1d.tollgate.v1.ClientValidationR\x10clientValidation\x12\x1f\n" +
 	"\vmin_version\x18\x03 \x01(\tR\n" +
 	"minVersion\x12#\n" +
-	"\rcipher_suites\x18\x04 \x03(\tR\fcipherSuites\"N\n" +
+	"\rcipher_suites\x18\x04 \x03(\tR\fcipherSuites\"j\n" +
 	"\x11ServerCertificate\x12\x16\n" +
 	"\x06secret\x18\x01 \x01(\tR\x06secret\x12!\n" +
-	"\fserver_names\x18\x02 \x03(\tR\vserverNames\"o\n" +
+	"\fserver_names\x18\x02 \x03(\tR\vserverNames\x12\x1a\n" +
+	"\bidentity\x18\x03 \x01(\bR\bidentity\"\x90\x01\n" +
 	"\x10ClientValidation\x12\x12\n" +
 	"\x04mode\x18\x01 \x01(\tR\x04mode\x12\x1b\n" +
 	"\tca_secret\x18\x02 \x01(\tR\bcaSecret\x12*\n" +
-	"\x11subject_alt_names\x18\x03 \x03(\tR\x0fsubjectAltNames\">\n" +
+	"\x11subject_alt_names\x18\x03 \x03(\tR\x0fsubjectAltNames\x12\x1f\n" +
+	"\videntity_ca\x18\x04 \x01(\bR\n" +
+	"identityCa\">\n" +
 	"\n" +
 	"BackendRef\x12\x18\n" +
 	"\aservice\x18\x01 \x01(\tR\aservice\x12\x16\n" +

@@ -377,7 +377,8 @@ type UpstreamTLS struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Sni is the server name sent in the ClientHello.
 	Sni string `protobuf:"bytes,1,opt,name=sni,proto3" json:"sni,omitempty"`
-	// CaSecret names a Secret of type ca to trust; exclusive with systemRoots.
+	// CaSecret names a Secret of type ca to trust; exactly one of caSecret,
+	// systemRoots and identityCa.
 	CaSecret string `protobuf:"bytes,2,opt,name=ca_secret,json=caSecret,proto3" json:"ca_secret,omitempty"`
 	// SystemRoots trusts the proxy's system CA bundle.
 	SystemRoots bool `protobuf:"varint,3,opt,name=system_roots,json=systemRoots,proto3" json:"system_roots,omitempty"`
@@ -386,7 +387,13 @@ type UpstreamTLS struct {
 	// ClientCertificateSecret names a Secret of type tls presented for mTLS.
 	ClientCertificateSecret string `protobuf:"bytes,5,opt,name=client_certificate_secret,json=clientCertificateSecret,proto3" json:"client_certificate_secret,omitempty"`
 	// MinVersion is TLSv1_2 (default) | TLSv1_3.
-	MinVersion    string `protobuf:"bytes,6,opt,name=min_version,json=minVersion,proto3" json:"min_version,omitempty"`
+	MinVersion string `protobuf:"bytes,6,opt,name=min_version,json=minVersion,proto3" json:"min_version,omitempty"`
+	// Identity presents the gateway's identity certificate as the client
+	// certificate (mTLS); exclusive with clientCertificateSecret.
+	Identity bool `protobuf:"varint,7,opt,name=identity,proto3" json:"identity,omitempty"`
+	// IdentityCa trusts the control plane's CA, which issues every gateway
+	// identity.
+	IdentityCa    bool `protobuf:"varint,8,opt,name=identity_ca,json=identityCa,proto3" json:"identity_ca,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -461,6 +468,20 @@ func (x *UpstreamTLS) GetMinVersion() string {
 		return x.MinVersion
 	}
 	return ""
+}
+
+func (x *UpstreamTLS) GetIdentity() bool {
+	if x != nil {
+		return x.Identity
+	}
+	return false
+}
+
+func (x *UpstreamTLS) GetIdentityCa() bool {
+	if x != nil {
+		return x.IdentityCa
+	}
+	return false
 }
 
 // HealthCheck is an active health check.
@@ -749,7 +770,7 @@ const file_tollgate_v1_service_proto_rawDesc = "" +
 	"\bLocality\x12\x16\n" +
 	"\x06region\x18\x01 \x01(\tR\x06region\x12\x12\n" +
 	"\x04zone\x18\x02 \x01(\tR\x04zone\x12\x19\n" +
-	"\bsub_zone\x18\x03 \x01(\tR\asubZone\"\xe8\x01\n" +
+	"\bsub_zone\x18\x03 \x01(\tR\asubZone\"\xa5\x02\n" +
 	"\vUpstreamTLS\x12\x10\n" +
 	"\x03sni\x18\x01 \x01(\tR\x03sni\x12\x1b\n" +
 	"\tca_secret\x18\x02 \x01(\tR\bcaSecret\x12!\n" +
@@ -757,7 +778,10 @@ const file_tollgate_v1_service_proto_rawDesc = "" +
 	"\x11subject_alt_names\x18\x04 \x03(\tR\x0fsubjectAltNames\x12:\n" +
 	"\x19client_certificate_secret\x18\x05 \x01(\tR\x17clientCertificateSecret\x12\x1f\n" +
 	"\vmin_version\x18\x06 \x01(\tR\n" +
-	"minVersion\"\x8a\x02\n" +
+	"minVersion\x12\x1a\n" +
+	"\bidentity\x18\a \x01(\bR\bidentity\x12\x1f\n" +
+	"\videntity_ca\x18\b \x01(\bR\n" +
+	"identityCa\"\x8a\x02\n" +
 	"\vHealthCheck\x12\x12\n" +
 	"\x04type\x18\x01 \x01(\tR\x04type\x12\x12\n" +
 	"\x04path\x18\x02 \x01(\tR\x04path\x12\x1a\n" +
