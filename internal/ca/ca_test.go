@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/json"
 	"errors"
 	"net"
 	"path/filepath"
@@ -267,4 +268,27 @@ func TestServerTLSVerifiesClients(t *testing.T) {
 	}
 	require.NoError(t, dial([]tls.Certificate{pair}), "the control plane's certificate verifies for localhost")
 	require.Error(t, dial(nil), "no client certificate is refused")
+}
+
+// TestExpiredJoinTokensAreSwept: the store does not keep tokens that can
+// no longer be spent.
+func TestExpiredJoinTokensAreSwept(t *testing.T) {
+	c := newClock()
+	a, st := newAuthority(t, c)
+	ctx := context.Background()
+	for range 3 {
+		_, _, err := a.NewJoinToken(ctx, "edge", time.Minute)
+		require.NoError(t, err)
+	}
+	c.add(2 * time.Minute)
+	live, _, err := a.NewJoinToken(ctx, "edge", time.Hour)
+	require.NoError(t, err)
+	raw, err := st.GetSystem(systemKeyJoinTokens)
+	require.NoError(t, err)
+	var held map[string]joinToken
+	require.NoError(t, json.Unmarshal(raw, &held))
+	require.Len(t, held, 1, "only the live token is kept")
+	require.NotContains(t, string(raw), live, "only hashes are stored")
+	_, _, err = a.Join(ctx, live, csr(t))
+	require.NoError(t, err)
 }

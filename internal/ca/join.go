@@ -17,13 +17,44 @@ import (
 const MaxJoinTokenTTL = 24 * time.Hour
 
 // joinToken is what the store keeps of a token: never the token itself,
-// only its hash (in the key), the gateway it is for and when it expires.
+// only its hash (the key of the set), the gateway it is for and when it
+// expires.
 type joinToken struct {
 	Gateway string    `json:"gateway"`
 	Expires time.Time `json:"expires"`
 }
 
-func joinKey(hash [32]byte) string { return "join-token/" + hex.EncodeToString(hash[:]) }
+// systemKeyJoinTokens holds every outstanding join token as one value, so
+// each update can also sweep the expired ones. Tokens are few (one per
+// proxy being rolled out, living an hour or so) and bounded by
+// maxJoinTokens.
+const (
+	systemKeyJoinTokens = "join-tokens"
+	maxJoinTokens       = 10000
+)
+
+// updateJoinTokens is a read-modify-write of the outstanding tokens with
+// the expired ones dropped first.
+func (a *Authority) updateJoinTokens(fn func(tokens map[string]joinToken) error) error {
+	return a.opts.Store.UpdateSystem(systemKeyJoinTokens, func(old []byte) ([]byte, error) {
+		tokens := map[string]joinToken{}
+		if old != nil {
+			if err := json.Unmarshal(old, &tokens); err != nil {
+				return nil, fmt.Errorf("join tokens in the store: %w", err)
+			}
+		}
+		now := a.now()
+		for h, t := range tokens {
+			if !now.Before(t.Expires) {
+				delete(tokens, h)
+			}
+		}
+		if err := fn(tokens); err != nil {
+			return nil, err
+		}
+		return json.Marshal(tokens)
+	})
+}
 
 // NewJoinToken makes a one-time token with which one new proxy of gateway
 // obtains its certificate (Join), valid for ttl (at most MaxJoinTokenTTL).
@@ -39,11 +70,14 @@ func (a *Authority) NewJoinToken(_ context.Context, gateway string, ttl time.Dur
 		return "", time.Time{}, err
 	}
 	rec := joinToken{Gateway: gateway, Expires: a.now().Add(ttl).UTC().Truncate(time.Second)}
-	val, err := json.Marshal(rec)
+	err = a.updateJoinTokens(func(tokens map[string]joinToken) error {
+		if len(tokens) >= maxJoinTokens {
+			return fmt.Errorf("%d join tokens are outstanding; let some expire or be used first", len(tokens))
+		}
+		tokens[hex.EncodeToString(hash[:])] = rec
+		return nil
+	})
 	if err != nil {
-		return "", time.Time{}, err
-	}
-	if err := a.opts.Store.UpdateSystem(joinKey(hash), func([]byte) ([]byte, error) { return val, nil }); err != nil {
 		return "", time.Time{}, err
 	}
 	a.log.Info("join token created", slog.String("gateway", gateway), slog.Time("expires", rec.Expires))
@@ -63,20 +97,22 @@ func (a *Authority) Join(_ context.Context, token string, csrPEM []byte) (string
 		gateway string
 		cert    []byte
 	)
-	err = a.opts.Store.UpdateSystem(joinKey(hash), func(old []byte) ([]byte, error) {
-		var rec joinToken
-		if old == nil || json.Unmarshal(old, &rec) != nil || !a.now().Before(rec.Expires) {
-			return nil, ErrBadJoinToken
+	key := hex.EncodeToString(hash[:])
+	err = a.updateJoinTokens(func(tokens map[string]joinToken) error {
+		rec, ok := tokens[key]
+		if !ok {
+			return ErrBadJoinToken
 		}
 		if err := a.gatewayExists(rec.Gateway); err != nil {
-			return nil, err
+			return err
 		}
 		signed, err := a.sign(rec.Gateway, csrPEM)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		gateway, cert = rec.Gateway, signed
-		return nil, nil // spent: deleted
+		delete(tokens, key) // spent
+		return nil
 	})
 	if err != nil {
 		return "", nil, err
