@@ -188,9 +188,6 @@ func renewOnce(ctx context.Context, e env, conn *connFlags, dir string, force bo
 	if err != nil {
 		return time.Time{}, err
 	}
-	if !force && !pki.NeedsRenewal(cert, time.Now()) {
-		return pki.RenewAt(cert), nil
-	}
 	pair, err := tls.X509KeyPair(certPEM, keyPEM)
 	if err != nil {
 		return time.Time{}, fmt.Errorf("the identity in %s: %w", dir, err)
@@ -200,6 +197,17 @@ func renewOnce(ctx context.Context, e env, conn *connFlags, dir string, force bo
 	c, err := client.New(conn.server, withTLS(e.http, &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: pool, Certificates: []tls.Certificate{pair}}))
 	if err != nil {
 		return time.Time{}, err
+	}
+	// A CA rotation changes whom to trust (which must reach this proxy
+	// before the new CA signs its peers) and, once activated, who signs:
+	// an identity from the old signer is renewed at once.
+	signer, err := refreshBundle(ctx, c, dir, certPEM, keyPEM, caPEM)
+	if err != nil {
+		return time.Time{}, err
+	}
+	fromSigner := signer == nil || cert.CheckSignatureFrom(signer) == nil
+	if !force && fromSigner && !pki.NeedsRenewal(cert, time.Now()) {
+		return minTime(pki.RenewAt(cert), time.Now().Add(bundleRefresh)), nil
 	}
 	var renewed time.Time
 	err = obtain(ctx, e, dir, "", func(ctx context.Context, csr []byte) (client.Certificate, error) {
@@ -212,6 +220,37 @@ func renewOnce(ctx context.Context, e env, conn *connFlags, dir string, force bo
 		return got, err
 	})
 	return renewed, err
+}
+
+// bundleRefresh is how often `certs renew --watch` re-reads the trust
+// bundle between renewals: a CA rotation step must reach the proxies
+// before the next one is run.
+const bundleRefresh = time.Minute
+
+// refreshBundle rewrites ca.pem in dir when the control plane's trust
+// bundle changed (a CA rotation), keeping the certificate and key, and
+// returns the signing CA: the bundle's first certificate.
+func refreshBundle(ctx context.Context, c *client.Client, dir string, certPEM, keyPEM, caPEM []byte) (*x509.Certificate, error) {
+	info, err := c.CA(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read the trust bundle: %w", err)
+	}
+	if info.CABundle == "" {
+		return nil, nil
+	}
+	if strings.TrimSpace(info.CABundle) != strings.TrimSpace(string(caPEM)) {
+		if err := pki.WriteFiles(dir, certPEM, keyPEM, []byte(info.CABundle)); err != nil {
+			return nil, err
+		}
+	}
+	return pki.ParseCertPEM([]byte(info.CABundle))
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
 }
 
 // obtain makes a key and a CSR, has sign turn the CSR into a certificate,

@@ -49,6 +49,29 @@ func TestCertsCommands(t *testing.T) {
 	requireIdentity(t, joined, "edge")
 	require.Contains(t, stranger.fail("", "certs", "join", "--join-token", token, "--ca-sha256", pin[1], "--out", t.TempDir()),
 		"InvalidJoinToken", "a join token works once")
+
+	// A CA rotation: what `certs renew --watch` does on each wake-up
+	// (renewOnce, not forced) follows it.
+	conn := &connFlags{server: s.url}
+	var stdout, stderr syncBuffer
+	e := stranger.env("", &stdout, &stderr)
+	before = serial(t, joined)
+	_, err := renewOnce(t.Context(), e, conn, joined, false)
+	require.NoError(t, err)
+	require.Equal(t, before, serial(t, joined), "nothing due, nothing renewed")
+	require.Contains(t, admin.ok("", "ca", "rotate", "--phase", "prepare"), "holds 2 CA certificate(s)")
+	_, err = renewOnce(t.Context(), e, conn, joined, false)
+	require.NoError(t, err)
+	_, _, caPEM, err := pki.ReadFiles(joined)
+	require.NoError(t, err)
+	require.Equal(t, 2, strings.Count(string(caPEM), "BEGIN CERTIFICATE"), "the new CA is trusted before it signs")
+	require.Equal(t, before, serial(t, joined), "preparing renews nothing")
+	admin.ok("", "ca", "rotate", "--phase", "activate")
+	_, err = renewOnce(t.Context(), e, conn, joined, false)
+	require.NoError(t, err)
+	require.NotEqual(t, before, serial(t, joined), "an identity from the old signer is renewed at once")
+	requireIdentity(t, joined, "edge")
+	require.Contains(t, admin.fail("", "ca", "rotate", "--phase", "activate"), "no new CA is prepared")
 }
 
 // requireIdentity checks the files `certs` writes for gateway's identity.

@@ -88,6 +88,7 @@ func newRootCmd(e env) *cobra.Command {
 		newBootstrapCmd(e),
 		newStatusCmd(e),
 		newCertsCmd(e),
+		newCACmd(e),
 		newTokenCmd(e),
 		newVersionCmd(e),
 	)

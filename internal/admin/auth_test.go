@@ -33,6 +33,7 @@ var wantRole = map[string]string{
 	"POST /v1/gateways/{name}/certificates":    "admin",
 	"POST /v1/gateways/{name}/join-tokens":     "admin",
 	"POST /v1/gateways/{name}/rotate-identity": "admin",
+	"POST /v1/ca/rotate":                       "admin",
 	"POST /v1/join":                            "public",
 	"GET /v1/audit":                            "admin",
 	"GET /metrics":                             "viewer",

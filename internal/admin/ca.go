@@ -39,6 +39,9 @@ type CertificateAuthority interface {
 	// RotateIdentity re-issues the identity the control plane holds for
 	// gateway's proxies now (wrapping ErrNotRotatable when it holds none).
 	RotateIdentity(ctx context.Context, gateway string) error
+	// RotateCA runs one step of a CA rotation: "prepare", "activate" or
+	// "retire" (wrapping ErrRotation when the state does not allow it).
+	RotateCA(ctx context.Context, phase string) error
 }
 
 // The errors a CertificateAuthority wraps for the caller's mistakes; any
@@ -50,7 +53,12 @@ var (
 	ErrUnknownGateway = ca.ErrUnknownGateway
 	ErrBadJoinToken   = ca.ErrBadJoinToken
 	ErrNotRotatable   = ca.ErrNotRotatable
+	ErrRotation       = ca.ErrRotation
 )
+
+type caRotateRequest struct {
+	Phase string `json:"phase"`
+}
 
 // Join token lifetimes: a token is a bearer credential for a gateway
 // identity, so it lives a day at most.
@@ -196,6 +204,31 @@ func (s *Server) join(w http.ResponseWriter, r *http.Request) error {
 	}
 	noteObjects(r, model.Key{Kind: model.KindGateway, Name: gw}.String())
 	return s.writeCertificate(w, gw, cert)
+}
+
+// rotateCA handles POST /v1/ca/rotate: one step of a CA rotation.
+func (s *Server) rotateCA(w http.ResponseWriter, r *http.Request) error {
+	if s.opts.CA == nil {
+		return errNoCA()
+	}
+	var req caRotateRequest
+	if err := s.readJSON(w, r, &req, false); err != nil {
+		return err
+	}
+	switch req.Phase {
+	case ca.PhasePrepare, ca.PhaseActivate, ca.PhaseRetire:
+	default:
+		return model.Violations{{Path: "phase", Message: fmt.Sprintf("must be %s, %s or %s, got %q", ca.PhasePrepare, ca.PhaseActivate, ca.PhaseRetire, req.Phase)}}
+	}
+	if err := s.opts.CA.RotateCA(r.Context(), req.Phase); err != nil {
+		if errors.Is(err, ErrRotation) {
+			return newError(http.StatusConflict, ReasonConflict, "%s", err.Error())
+		}
+		return fmt.Errorf("ca: %w", err)
+	}
+	b := s.opts.CA.Bundle()
+	writeJSON(w, http.StatusOK, caBundleBody{CABundle: string(b), SHA256: fingerprint(b)})
+	return nil
 }
 
 // rotateIdentity handles POST /v1/gateways/{name}/rotate-identity.

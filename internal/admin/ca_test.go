@@ -70,6 +70,13 @@ func newFakeCA(t testing.TB) *fakeCA {
 
 func (c *fakeCA) Bundle() []byte { return c.pem }
 
+func (c *fakeCA) RotateCA(_ context.Context, phase string) error {
+	if phase == "retire" {
+		return fmt.Errorf("%w: nothing to retire", ErrRotation)
+	}
+	return nil
+}
+
 func (c *fakeCA) RotateIdentity(_ context.Context, gateway string) error {
 	if gateway == "proxyless" {
 		return fmt.Errorf("%w: proxyless", ErrNotRotatable)
@@ -355,4 +362,15 @@ func TestRotateIdentity(t *testing.T) {
 	require.Equal(t, http.StatusOK, r.code, "%s", r.body)
 	require.Contains(t, string(r.body), `"rotated": "tollgate-id-edge"`)
 	require.Equal(t, http.StatusNotFound, env.do("POST", "/v1/gateways/nowhere/rotate-identity", "").code)
+}
+
+func TestRotateCA(t *testing.T) {
+	env := newEnv(t, Options{CA: newFakeCA(t)})
+	r := env.do("POST", "/v1/ca/rotate", `{"phase":"prepare"}`, jsonCT...)
+	require.Equal(t, http.StatusOK, r.code, "%s", r.body)
+	r = env.do("POST", "/v1/ca/rotate", `{"phase":"later"}`, jsonCT...)
+	require.Equal(t, http.StatusBadRequest, r.code, "%s", r.body)
+	require.True(t, hasViolation(r.errorBody(t).Violations, violationAt("phase")))
+	r = env.do("POST", "/v1/ca/rotate", `{"phase":"retire"}`, jsonCT...)
+	require.Equal(t, http.StatusConflict, r.code, "%s", r.body)
 }

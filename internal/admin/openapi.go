@@ -289,6 +289,7 @@ func securitySchemas() map[string]any {
 		"JoinRequest":        closed(obj(map[string]any{"token": str, "csr": str}, "token", "csr")),
 		"Certificate":        obj(map[string]any{"gateway": str, "certificate": str, "caBundle": str}, "gateway", "certificate", "caBundle"),
 		"JoinToken":          obj(map[string]any{"token": str, "gateway": str, "expires": map[string]any{"type": "string", "format": "date-time"}, "caSHA256": str}, "token", "gateway", "expires", "caSHA256"),
+		"CARotateRequest":    obj(map[string]any{"phase": map[string]any{"type": "string", "enum": []string{"prepare", "activate", "retire"}}}, "phase"),
 		"Rotated":            obj(map[string]any{"gateway": str, "rotated": str}, "gateway", "rotated"),
 		"AuditRecords": obj(map[string]any{"records": map[string]any{"type": "array", "items": obj(map[string]any{
 			"time": map[string]any{"type": "string", "format": "date-time"}, "actor": str, "role": str, "remote": str,

@@ -65,6 +65,12 @@ func (s *Server) operationRoutes() []route {
 		{pattern: "/v1/ca", name: "ca", methods: map[string]operation{
 			http.MethodGet: {handler: s.caBundle, role: rolePublic, reply: "CABundle", summary: "The built-in CA's PEM trust bundle and the SHA-256 fingerprint of its first certificate."},
 		}},
+		{pattern: "/v1/ca/rotate", name: "caRotate", methods: map[string]operation{
+			http.MethodPost: {
+				handler: s.rotateCA, role: RoleAdmin, body: "CARotateRequest", reply: "CABundle",
+				summary: "One step of a CA rotation (prepare: trust a new CA; activate: sign with it; retire: stop trusting the old one). Answers the new trust bundle.",
+			},
+		}},
 		{pattern: "/v1/gateways/{name}/rotate-identity", name: "rotateIdentity", methods: map[string]operation{
 			http.MethodPost: {
 				handler: s.rotateIdentity, role: RoleAdmin, reply: "Rotated",

@@ -92,6 +92,7 @@ func (a *App) start() error {
 	a.http.TLSConfig = a.sec.adminTLS()
 	a.goRun("reconcile loop", func() error { return ignoreCanceled(a.loop.Run(a.ctx)) })
 	a.goRun("gateway identities", func() error { return ignoreCanceled(a.sec.ca.RunIdentities(a.ctx)) })
+	a.goRun("CA bundle file", func() error { return a.followBundle(a.ctx) })
 	a.goRun("xDS server", func() error { return a.grpc.Serve(a.xdsLn) })
 	a.goRun("admin API", func() error {
 		if a.http.TLSConfig != nil {

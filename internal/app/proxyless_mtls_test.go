@@ -20,6 +20,7 @@ import (
 	xdscreds "google.golang.org/grpc/credentials/xds"
 	testgrpc "google.golang.org/grpc/interop/grpc_testing"
 	"google.golang.org/grpc/peer"
+	"google.golang.org/grpc/resolver"
 	"google.golang.org/grpc/status"
 	grpcxds "google.golang.org/grpc/xds"
 
@@ -86,14 +87,7 @@ func TestProxylessMTLS(t *testing.T) {
 		dirs[gw] = filepath.Join(t.TempDir(), gw)
 		s.identityFiles(gw, dirs[gw])
 	}
-	serverCreds, err := xdscreds.NewServerCredentials(xdscreds.ServerOptions{FallbackCreds: insecure.NewCredentials()})
-	require.NoError(t, err)
-	srv, err := grpcxds.NewGRPCServer(grpc.Creds(serverCreds),
-		grpcxds.BootstrapContentsForTesting(s.grpcBootstrap("grpc-servers", "server-0", dirs["grpc-servers"])))
-	require.NoError(t, err)
-	testgrpc.RegisterTestServiceServer(srv, whoami{})
-	go func() { _ = srv.Serve(lis) }()
-	t.Cleanup(srv.Stop)
+	s.serveXDS(t, lis, "grpc-servers", dirs["grpc-servers"])
 
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -155,6 +149,20 @@ func TestProxylessMTLS(t *testing.T) {
 	})
 }
 
+// serveXDS runs an xDS-enabled grpc-go server of gateway on lis, with
+// its identity in dir, answering whoami.
+func (s *secureApp) serveXDS(t *testing.T, lis net.Listener, gateway, dir string) {
+	t.Helper()
+	serverCreds, err := xdscreds.NewServerCredentials(xdscreds.ServerOptions{FallbackCreds: insecure.NewCredentials()})
+	require.NoError(t, err)
+	srv, err := grpcxds.NewGRPCServer(grpc.Creds(serverCreds),
+		grpcxds.BootstrapContentsForTesting(s.grpcBootstrap(gateway, gateway+"-0", dir)))
+	require.NoError(t, err)
+	testgrpc.RegisterTestServiceServer(srv, whoami{})
+	go func() { _ = srv.Serve(lis) }()
+	t.Cleanup(srv.Stop)
+}
+
 func serverCert(t *testing.T, p *peer.Peer) *x509.Certificate {
 	t.Helper()
 	info, ok := p.AuthInfo.(credentials.TLSInfo)
@@ -185,12 +193,20 @@ func (s *secureApp) dialXDSWith(t *testing.T, gateway, channelDir, dataDir strin
 	require.NoError(t, err)
 	resolver, err := grpcxds.NewXDSResolverWithConfigForTesting(raw)
 	require.NoError(t, err)
-	creds, err := xdscreds.NewClientCredentials(xdscreds.ClientOptions{FallbackCreds: insecure.NewCredentials()})
-	require.NoError(t, err)
-	conn, err := grpc.NewClient("xds:///echo.test", grpc.WithResolvers(resolver), grpc.WithTransportCredentials(creds))
-	require.NoError(t, err)
+	conn := dialEchoWith(t, resolver)
 	t.Cleanup(func() { _ = conn.Close() })
 	return testgrpc.NewTestServiceClient(conn)
+}
+
+// dialEchoWith opens a channel to xds:///echo.test through resolver, with
+// the TLS the control plane configures (xDS credentials).
+func dialEchoWith(t *testing.T, rb resolver.Builder) *grpc.ClientConn {
+	t.Helper()
+	creds, err := xdscreds.NewClientCredentials(xdscreds.ClientOptions{FallbackCreds: insecure.NewCredentials()})
+	require.NoError(t, err)
+	conn, err := grpc.NewClient("xds:///echo.test", grpc.WithResolvers(rb), grpc.WithTransportCredentials(creds))
+	require.NoError(t, err)
+	return conn
 }
 
 // proxylessMTLSDefinitions: gateway grpc-servers is the inbound side of an

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"crypto/tls"
 	"encoding/hex"
 	"errors"
@@ -59,9 +60,8 @@ func (a *App) setupSecurity() (*security, error) {
 		}
 		return nil, err
 	}
-	// The bundle is public: written for the CLI and proxies on this host.
-	if err := os.WriteFile(a.cfg.CABundlePath(), authority.Bundle(), 0o644); err != nil { //nolint:gosec // a CA certificate is public
-		return nil, fmt.Errorf("write the CA bundle: %w", err)
+	if err := writeBundle(a.cfg.CABundlePath(), authority.Bundle()); err != nil {
+		return nil, err
 	}
 	log, err := audit.Open(a.cfg.AuditLogPath())
 	if err != nil {
@@ -80,6 +80,37 @@ func (a *App) setupSecurity() (*security, error) {
 		return nil, err
 	}
 	return sec, nil
+}
+
+// writeBundle writes the CA bundle (public) for the CLI and proxies on
+// this host, replacing the file in one rename.
+func writeBundle(path string, bundle []byte) error {
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, bundle, 0o644); err != nil { //nolint:gosec // a CA certificate is public
+		return fmt.Errorf("write the CA bundle: %w", err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("write the CA bundle: %w", err)
+	}
+	return nil
+}
+
+// followBundle keeps the bundle file current through CA rotations, so the
+// CLI on this host keeps trusting the control plane once the new CA signs.
+func (a *App) followBundle(ctx context.Context) error {
+	for {
+		// Take the channel before reading the bundle: a change after the
+		// read closes it, so none is missed.
+		changed := a.sec.ca.Changed()
+		if err := writeBundle(a.cfg.CABundlePath(), a.sec.ca.Bundle()); err != nil {
+			a.log.Error("CA bundle file not updated", slog.Any("error", err))
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-changed:
+		}
+	}
 }
 
 // grpcOptions are the xDS server's transport security: TLS with a client

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"tollgate.dev/tollgate/internal/pki"
@@ -58,16 +59,21 @@ type Options struct {
 	Now func() time.Time
 }
 
-// Authority signs certificates with one CA.
+// Authority signs certificates with one CA at a time, and trusts that
+// one plus, during a CA rotation, the next and the previous ones
+// (rotation.go).
 type Authority struct {
-	opts Options
-	ca   *pki.CA
-	pool *x509.CertPool
-	log  *slog.Logger
-	now  func() time.Time
+	opts  Options
+	trust atomic.Pointer[trust]
+	log   *slog.Logger
+	now   func() time.Time
+
+	rotateMu sync.Mutex    // serialises CA rotations
+	changeMu sync.Mutex    // guards changed
+	changed  chan struct{} // closed (and replaced) when the trust changes
 
 	mu      sync.Mutex
-	serving map[string]*tls.Certificate // by the names it was issued for
+	serving map[string]*tls.Certificate // by signer and the names it was issued for
 }
 
 // Open loads the CA: the user's when Options has one, else the built-in
@@ -81,21 +87,25 @@ func Open(opts Options) (*Authority, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	var (
-		c   *pki.CA
-		err error
-	)
+	a := &Authority{opts: opts, log: opts.Logger, now: opts.Now, serving: map[string]*tls.Certificate{}, changed: make(chan struct{})}
 	if len(opts.CertPEM) > 0 {
-		c, err = pki.LoadCA(opts.CertPEM, opts.KeyPEM, opts.TrustDomain, opts.Now())
+		c, err := pki.LoadCA(opts.CertPEM, opts.KeyPEM, opts.TrustDomain, opts.Now())
 		if err != nil {
 			return nil, fmt.Errorf("CA files: %w", err)
 		}
-	} else if c, err = builtin(opts); err != nil {
+		a.trust.Store(newTrust(c, nil, nil))
+		return a, nil
+	}
+	c, err := builtin(opts)
+	if err != nil {
 		return nil, err
 	}
-	pool := x509.NewCertPool()
-	pool.AddCert(c.Certificate())
-	return &Authority{opts: opts, ca: c, pool: pool, log: opts.Logger, now: opts.Now, serving: map[string]*tls.Certificate{}}, nil
+	t, err := a.loadRotation(c)
+	if err != nil {
+		return nil, err
+	}
+	a.trust.Store(t)
+	return a, nil
 }
 
 // builtin loads the stored CA or creates it, in one store update so two
@@ -136,11 +146,15 @@ func builtin(opts Options) (*pki.CA, error) {
 // TrustDomain is the SPIFFE trust domain of the identities issued.
 func (a *Authority) TrustDomain() string { return a.opts.TrustDomain }
 
-// Bundle is the PEM trust bundle proxies and clients verify against.
-func (a *Authority) Bundle() []byte { return a.ca.CertPEM() }
+// Bundle is the PEM trust bundle proxies and clients verify against: the
+// signing CA, and during a rotation the next or previous one.
+func (a *Authority) Bundle() []byte { return a.trust.Load().bundle }
 
 // Pool is the trust bundle as a pool, for verifying client certificates.
-func (a *Authority) Pool() *x509.CertPool { return a.pool }
+func (a *Authority) Pool() *x509.CertPool { return a.trust.Load().pool }
+
+// signer is the CA that signs now.
+func (a *Authority) signer() *pki.CA { return a.trust.Load().active }
 
 // GatewayOf is the gateway a verified client certificate identifies.
 func (a *Authority) GatewayOf(cert *x509.Certificate) (string, error) {
@@ -157,7 +171,7 @@ func (a *Authority) Issue(_ context.Context, gateway string, csrPEM []byte) ([]b
 }
 
 func (a *Authority) sign(gateway string, csrPEM []byte) ([]byte, error) {
-	cert, err := a.ca.SignCSR(csrPEM, pki.GatewayID(a.opts.TrustDomain, gateway), a.now(), a.opts.TTL)
+	cert, err := a.signer().SignCSR(csrPEM, pki.GatewayID(a.opts.TrustDomain, gateway), a.now(), a.opts.TTL)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidCSR, err)
 	}
@@ -177,14 +191,30 @@ func (a *Authority) gatewayExists(gateway string) error {
 }
 
 // ServerTLS is the TLS configuration of a control-plane listener: the
-// control plane's own certificate (issued by this CA for names, renewed
-// when due, never stored) and, with clientAuth, client certificates
-// verified against this CA.
+// control plane's own certificate (issued by the signing CA for names,
+// renewed when due or when the signer changes, never stored) and, with
+// clientAuth, client certificates verified against the trust bundle. Both
+// are read at every handshake, so a CA rotation applies without a
+// restart.
 func (a *Authority) ServerTLS(names []string, clientAuth tls.ClientAuthType) *tls.Config {
+	perHandshake := func(*tls.ClientHelloInfo) (*tls.Config, error) {
+		cert, err := a.servingCertificate(names)
+		if err != nil {
+			return nil, err
+		}
+		return &tls.Config{
+			MinVersion:   tls.VersionTLS12,
+			ClientAuth:   clientAuth,
+			ClientCAs:    a.Pool(),
+			Certificates: []tls.Certificate{*cert},
+			NextProtos:   []string{"h2", "http/1.1"},
+		}, nil
+	}
 	return &tls.Config{
-		MinVersion: tls.VersionTLS12,
-		ClientAuth: clientAuth,
-		ClientCAs:  a.pool,
+		MinVersion:         tls.VersionTLS12,
+		ClientAuth:         clientAuth,
+		ClientCAs:          a.Pool(),
+		GetConfigForClient: perHandshake,
 		GetCertificate: func(*tls.ClientHelloInfo) (*tls.Certificate, error) {
 			return a.servingCertificate(names)
 		},
@@ -194,14 +224,15 @@ func (a *Authority) ServerTLS(names []string, clientAuth tls.ClientAuthType) *tl
 // servingCertificate returns the current certificate for names, issuing a
 // new one when there is none or it is due for renewal.
 func (a *Authority) servingCertificate(names []string) (*tls.Certificate, error) {
-	key := fmt.Sprint(names)
+	signer := a.signer()
+	key := signer.Certificate().SerialNumber.String() + fmt.Sprint(names)
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if c := a.serving[key]; c != nil && !pki.NeedsRenewal(c.Leaf, a.now()) {
 		return c, nil
 	}
 	dns, ips := splitNames(names)
-	certPEM, keyPEM, err := a.ca.Issue(pki.ControlPlaneID(a.opts.TrustDomain), dns, ips, a.now(), a.opts.TTL)
+	certPEM, keyPEM, err := signer.Issue(pki.ControlPlaneID(a.opts.TrustDomain), dns, ips, a.now(), a.opts.TTL)
 	if err != nil {
 		return nil, err
 	}

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"net"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -291,4 +292,69 @@ func TestExpiredJoinTokensAreSwept(t *testing.T) {
 	require.NotContains(t, string(raw), live, "only hashes are stored")
 	_, _, err = a.Join(ctx, live, csr(t))
 	require.NoError(t, err)
+}
+
+// TestCARotation walks the three steps, checking whom each trusts and who
+// signs, that a restart in the middle resumes, and that Envoy gateway
+// identities follow the signer.
+func TestCARotation(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "store.db")
+	st := openStore(t, path)
+	apply(t, st, gateways)
+	key := sealKey(t)
+	open := func(st *store.Store) *Authority {
+		a, err := Open(Options{Store: st, TrustDomain: td, SealKey: key, TTL: time.Hour})
+		require.NoError(t, err)
+		return a
+	}
+	a := open(st)
+	ctx := context.Background()
+	old := a.signer().Certificate()
+	count := func(a *Authority) int { return strings.Count(string(a.Bundle()), "BEGIN CERTIFICATE") }
+	_, err := a.reconcileIdentities(ctx, nil)
+	require.NoError(t, err)
+	identitySerial := func() string {
+		s, err := st.Read().Secret(nil, model.IdentitySecretName("edge"))
+		require.NoError(t, err)
+		c, err := pki.ParseCertPEM([]byte(s.GetSpec().GetCertificate()))
+		require.NoError(t, err)
+		return c.SerialNumber.String()
+	}
+	before := identitySerial()
+
+	require.ErrorIs(t, a.RotateCA(ctx, PhaseActivate), ErrRotation, "nothing prepared")
+	require.ErrorIs(t, a.RotateCA(ctx, PhaseRetire), ErrRotation, "nothing to retire")
+	changed := a.Changed()
+	require.NoError(t, a.RotateCA(ctx, PhasePrepare))
+	<-changed // the identity loop is woken
+	require.Equal(t, 2, count(a), "old and new trusted")
+	require.True(t, a.signer().Certificate().Equal(old), "the old CA still signs")
+	require.ErrorIs(t, a.RotateCA(ctx, PhasePrepare), ErrRotation, "one rotation at a time")
+	_, err = a.reconcileIdentities(ctx, nil)
+	require.NoError(t, err)
+	require.Equal(t, before, identitySerial(), "preparing re-issues nothing")
+	bundle, err := st.Read().Secret(nil, model.IdentityCASecretName)
+	require.NoError(t, err)
+	require.Equal(t, 2, strings.Count(bundle.GetSpec().GetCaBundle(), "BEGIN CERTIFICATE"), "the bundle Secret trusts both")
+
+	// A restart between steps resumes the rotation.
+	require.NoError(t, st.Close())
+	st = openStore(t, path)
+	a = open(st)
+	require.Equal(t, 2, count(a))
+
+	require.NoError(t, a.RotateCA(ctx, PhaseActivate))
+	require.False(t, a.signer().Certificate().Equal(old), "the new CA signs")
+	require.Equal(t, 2, count(a), "the old CA is still trusted")
+	_, err = a.reconcileIdentities(ctx, nil)
+	require.NoError(t, err)
+	require.NotEqual(t, before, identitySerial(), "identities follow the new signer")
+
+	require.NoError(t, a.RotateCA(ctx, PhaseRetire))
+	require.Equal(t, 1, count(a))
+	require.NoError(t, st.Close())
+	st2 := openStore(t, path)
+	defer st2.Close()
+	after := open(st2)
+	require.Equal(t, string(a.Bundle()), string(after.Bundle()), "the finished rotation survives a restart")
 }

@@ -38,6 +38,7 @@ const retryAfterError = 5 * time.Second
 func (a *Authority) RunIdentities(ctx context.Context) error {
 	for {
 		ws := memdb.NewWatchSet()
+		ws.Add(a.Changed()) // a CA rotation step changes the bundle and the signer
 		next, err := a.reconcileIdentities(ctx, ws)
 		if err != nil {
 			if ctx.Err() != nil {
@@ -141,7 +142,7 @@ func (a *Authority) identityDue(s *tollgatev1.Secret, gateway string, now time.T
 		return time.Time{}, true
 	}
 	cert, err := pki.ParseCertPEM([]byte(s.GetSpec().GetCertificate()))
-	if err != nil || cert.CheckSignatureFrom(a.ca.Certificate()) != nil {
+	if err != nil || cert.CheckSignatureFrom(a.signer().Certificate()) != nil {
 		return time.Time{}, true
 	}
 	if gw, err := a.GatewayOf(cert); err != nil || gw != gateway || pki.NeedsRenewal(cert, now) {
@@ -153,7 +154,7 @@ func (a *Authority) identityDue(s *tollgatev1.Secret, gateway string, now time.T
 // identitySecret issues a fresh identity for gateway as a Secret, keeping
 // old's resourceVersion as the write's precondition.
 func (a *Authority) identitySecret(gateway string, old *tollgatev1.Secret) (*tollgatev1.Secret, time.Time, error) {
-	certPEM, keyPEM, err := a.ca.Issue(pki.GatewayID(a.opts.TrustDomain, gateway), nil, nil, a.now(), a.opts.TTL)
+	certPEM, keyPEM, err := a.signer().Issue(pki.GatewayID(a.opts.TrustDomain, gateway), nil, nil, a.now(), a.opts.TTL)
 	if err != nil {
 		return nil, time.Time{}, err
 	}

@@ -85,3 +85,14 @@ func (c *Client) Renew(ctx context.Context, csrPEM []byte) (Certificate, error) 
 	var out Certificate
 	return out, c.do(ctx, http.MethodPost, "/v1/renew", nil, body, jsonHeader, &out)
 }
+
+// RotateCA runs one step of a CA rotation (admin role) and returns the
+// new trust bundle.
+func (c *Client) RotateCA(ctx context.Context, phase string) (CAInfo, error) {
+	body, err := json.Marshal(map[string]string{"phase": phase})
+	if err != nil {
+		return CAInfo{}, err
+	}
+	var out CAInfo
+	return out, c.do(ctx, http.MethodPost, "/v1/ca/rotate", nil, body, jsonHeader, &out)
+}

@@ -167,3 +167,6 @@ func NewKeyAndCSR(commonName string) (keyPEM, csrPEM []byte, err error) {
 	}
 	return keyPEM, pem.EncodeToMemory(&pem.Block{Type: pemCSR, Bytes: der}), nil
 }
+
+// EncodeCertPEM is cert as one PEM CERTIFICATE block.
+func EncodeCertPEM(cert *x509.Certificate) []byte { return encodeCert(cert.Raw) }
