@@ -37,6 +37,9 @@ type App struct {
 	loop *reconcile.Loop
 	dir  *localdir.Watcher
 	sec  *security
+	inc  *translate.Incremental
+
+	metrics *appMetrics
 
 	adminLn, xdsLn net.Listener
 	http           *http.Server
@@ -80,9 +83,11 @@ func (a *App) start() error {
 	if a.sec, err = a.setupSecurity(); err != nil {
 		return err
 	}
+	a.metrics = newAppMetrics()
 	a.xds = xds.NewServer(xds.Options{Logger: a.log, MaxConcurrentSyncs: int(a.cfg.XDS.MaxConcurrentSyncs)})
-	a.loop = reconcile.New(a.st, reconcile.Options{Translate: translate.NewIncremental().Update, Publish: a.publish, Logger: a.log})
-	a.grpc = newGRPCServer(a.sec.grpcOptions(a.log)...)
+	a.inc = translate.NewIncremental()
+	a.loop = reconcile.New(a.st, reconcile.Options{Translate: a.inc.Update, Publish: a.publish, Logger: a.log})
+	a.grpc = newGRPCServer(a.sec.grpcOptions(a.log, a.metrics.refusedStream)...)
 	a.xds.Register(a.grpc)
 	opts, err := a.adminOptions()
 	if err != nil {
@@ -119,6 +124,9 @@ func (a *App) adminOptions() (admin.Options, error) {
 	reg, err := newRegistry()
 	if err != nil {
 		return admin.Options{}, err
+	}
+	if err := a.registerMetrics(reg); err != nil {
+		return admin.Options{}, fmt.Errorf("register metrics: %w", err)
 	}
 	opts := admin.Options{
 		Registry: reg, Logger: a.log, MaxBodyBytes: a.cfg.Admin.MaxBodyBytes,

@@ -13,6 +13,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
 
 	"tollgate.dev/tollgate/internal/admin"
@@ -116,13 +117,13 @@ func (a *App) followBundle(ctx context.Context) error {
 // grpcOptions are the xDS server's transport security: TLS with a client
 // certificate from the CA required, and the identity check on every
 // stream.
-func (s *security) grpcOptions(log *slog.Logger) []grpc.ServerOption {
+func (s *security) grpcOptions(log *slog.Logger, refused func(codes.Code)) []grpc.ServerOption {
 	if s.insecure {
 		return nil
 	}
 	return []grpc.ServerOption{
 		grpc.Creds(credentials.NewTLS(s.ca.ServerTLS(s.names, tls.RequireAndVerifyClientCert))),
-		grpc.StreamInterceptor(xds.IdentityInterceptor(xds.CertificateIdentity(s.ca.GatewayOf), log)),
+		grpc.StreamInterceptor(xds.IdentityInterceptor(xds.CertificateIdentity(s.ca.GatewayOf), log, refused)),
 	}
 }
 

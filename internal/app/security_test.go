@@ -243,6 +243,13 @@ func TestXDSChannelIdentity(t *testing.T) {
 		require.ErrorContains(t, refused(t, s.proxyTLS(&forged), "a"), "Unavailable")
 	})
 
+	t.Run("refusals are counted", func(t *testing.T) {
+		metrics := string(s.mustCall(http.MethodGet, "/metrics", "", ""))
+		require.Regexp(t, `tollgate_xds_streams_refused_total\{code="PermissionDenied"\} [1-9]`, metrics)
+		require.Contains(t, metrics, "tollgate_translate_fallbacks_total 0")
+		require.Contains(t, metrics, "tollgate_xds_admission_expired_total 0")
+	})
+
 	for i, delta := range []bool{true, false} {
 		t.Run(map[bool]string{true: "delta", false: "sotw"}[delta]+": only its own secrets", func(t *testing.T) {
 			c := xdsclient.DialTest(t, s.XDSAddress(), "proxy-a", "a", xdsclient.Options{Delta: delta, TLS: s.proxyTLS(&idA)})

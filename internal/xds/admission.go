@@ -90,6 +90,9 @@ func (c *cache) release(st *streamState, gone bool) {
 	}
 }
 
+// expiryLogEvery spaces out the warnings about expired admission slots.
+const expiryLogEvery = 10 * time.Second
+
 // expire takes back the slot of admission n of a stream that has not
 // settled in time, and admits the next waiting streams.
 func (c *cache) expire(key streamKey, n uint64) {
@@ -99,8 +102,12 @@ func (c *cache) expire(key streamKey, n uint64) {
 	if st == nil || !st.admitted || st.admission != n {
 		return
 	}
-	c.log.Warn("xds: proxy took too long to answer its first configuration; its admission slot goes to the next proxy",
-		"node", st.nodeID, "gateway", st.gateway, "after", syncSlotTimeout)
+	c.expired++
+	if now := time.Now(); now.Sub(c.expiryLogAt) >= expiryLogEvery {
+		c.log.Warn("xds: proxies took too long to answer their first configuration; their admission slots went to the next proxies",
+			"node", st.nodeID, "gateway", st.gateway, "after", syncSlotTimeout, "proxies_since_last_warning", c.expired-c.expiredLogged)
+		c.expiryLogAt, c.expiredLogged = now, c.expired
+	}
 	st.slotExpired = true
 	c.release(st, true)
 }

@@ -98,4 +98,5 @@ func TestAdmissionSlotExpires(t *testing.T) {
 	next := dialADS(t, addr, "next", "gw-a", false)
 	next.Start()
 	next.WaitFor("full config after the stuck proxy's slot expired", func() bool { return fullConfig(next) })
+	require.Equal(t, uint64(1), s.AdmissionExpirations(), "the expiry is counted")
 }

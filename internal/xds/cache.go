@@ -52,6 +52,12 @@ type cache struct {
 	maxSyncs int
 	syncing  map[streamKey]struct{}
 	waiting  []streamKey
+	// expired counts admission slots taken back (a metric); the warning
+	// about them is logged at most once per expiryLogEvery, with the count
+	// since the last one, so a connect storm does not flood the log.
+	expired       uint64
+	expiredLogged uint64
+	expiryLogAt   time.Time
 }
 
 // streamKey identifies a stream: the SotW and delta servers number their

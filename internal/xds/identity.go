@@ -54,11 +54,18 @@ func CertificateIdentity(gatewayOf func(*x509.Certificate) (string, error)) Iden
 // reaches the xDS server, so nothing is sent for it. Every request that
 // carries a node is checked, not only the first, since SotW clients may
 // repeat the node on every request.
-func IdentityInterceptor(id Identity, log *slog.Logger) grpc.StreamServerInterceptor {
+//
+// refused, when set, is called with the status code of every refusal (a
+// metric).
+func IdentityInterceptor(id Identity, log *slog.Logger, refused func(codes.Code)) grpc.StreamServerInterceptor {
+	if refused == nil {
+		refused = func(codes.Code) {}
+	}
 	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
 		gateway, err := id(ss.Context())
 		if err != nil {
 			log.Warn("xDS stream refused: no valid identity", slog.String("method", info.FullMethod), slog.Any("error", err))
+			refused(codes.Unauthenticated)
 			return status.Errorf(codes.Unauthenticated, "xDS stream refused: %v", err)
 		}
 		ctx, cancel := context.WithCancel(ss.Context())
@@ -68,6 +75,7 @@ func IdentityInterceptor(id Identity, log *slog.Logger) grpc.StreamServerInterce
 		if v := w.violation(); v != nil {
 			log.Warn("xDS stream refused: identity does not match the claimed gateway",
 				slog.String("identity_gateway", gateway), slog.Any("error", v))
+			refused(status.Code(v))
 			return v
 		}
 		return herr

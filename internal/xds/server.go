@@ -97,6 +97,14 @@ func (s *Server) Update(out *translate.Output) error {
 	return s.cache.update(out)
 }
 
+// AdmissionExpirations counts the proxies whose admission slot was taken
+// back because they did not answer their first configuration in time.
+func (s *Server) AdmissionExpirations() uint64 {
+	s.cache.mu.Lock()
+	defer s.cache.mu.Unlock()
+	return s.cache.expired
+}
+
 // Nodes returns every connected proxy, sorted by node id.
 func (s *Server) Nodes() []NodeStatus {
 	return s.cache.nodes("", true)
