@@ -110,4 +110,7 @@ func TestTokenCreate(t *testing.T) {
 	require.Regexp(t, `^tgt_[A-Za-z0-9_-]{43}\n$`, r.stdout)
 	require.Regexp(t, `- \{name: ci, role: editor, sha256: [0-9a-f]{64}\}`, r.stderr)
 	require.Contains(t, cli{t: t}.fail("", "token", "create", "--name", "x", "--role", "root"), "--role")
+	r = cli{t: t}.run("", "token", "create", "--name", "contractor", "--role", "viewer", "--ttl", "720h")
+	require.Equal(t, 0, r.code, r.stderr)
+	require.Regexp(t, `- \{name: contractor, role: viewer, sha256: [0-9a-f]{64}, expires: 20[0-9-]+T[0-9:]+Z\}`, r.stderr)
 }

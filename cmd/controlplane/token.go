@@ -4,6 +4,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -13,6 +14,7 @@ import (
 func newTokenCmd(e env) *cobra.Command {
 	cmd := &cobra.Command{Use: "token", Short: "Make admin API bearer tokens"}
 	var name, role string
+	var ttl time.Duration
 	create := &cobra.Command{
 		Use:   "create --name NAME --role admin|editor|viewer",
 		Short: "Print a new token, and the line for the tokens file (admin.tokensFile) that admits it",
@@ -33,13 +35,18 @@ func newTokenCmd(e env) *cobra.Command {
 				return err
 			}
 			sum := admin.HashToken(tok)
+			expires := ""
+			if ttl > 0 {
+				expires = ", expires: " + time.Now().Add(ttl).UTC().Truncate(time.Second).Format(time.RFC3339)
+			}
 			fmt.Fprintf(e.stdout, "%s\n", tok)
-			fmt.Fprintf(e.stderr, "tokens file entry:\n- {name: %s, role: %s, sha256: %s}\n", name, r, hex.EncodeToString(sum[:]))
+			fmt.Fprintf(e.stderr, "tokens file entry:\n- {name: %s, role: %s, sha256: %s%s}\n", name, r, hex.EncodeToString(sum[:]), expires)
 			return nil
 		},
 	}
 	create.Flags().StringVar(&name, "name", "", "who or what uses the token (required)")
 	create.Flags().StringVar(&role, "role", "viewer", "admin, editor or viewer")
+	create.Flags().DurationVar(&ttl, "ttl", 0, "how long the token is accepted (0: until removed from the file)")
 	cmd.AddCommand(create)
 	return cmd
 }

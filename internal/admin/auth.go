@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 )
 
 // Role is what a principal may do. Roles are ordered: each includes the
@@ -91,6 +92,9 @@ type Token struct {
 	Name   string
 	Role   Role
 	SHA256 [32]byte
+	// Expires, when set, is when the token stops being accepted: tokens
+	// handed to CI jobs or contractors should not live forever.
+	Expires time.Time
 }
 
 // HashToken returns the SHA-256 a Token holds for token. A plain hash (no
@@ -114,6 +118,7 @@ func NewToken() (string, error) {
 // set of token hashes.
 type TokenAuthenticator struct {
 	tokens []Token
+	now    func() time.Time
 }
 
 // NewTokenAuthenticator checks tokens: every name set and unique, every
@@ -137,7 +142,7 @@ func NewTokenAuthenticator(tokens []Token) (*TokenAuthenticator, error) {
 		}
 		names[t.Name], hashes[t.SHA256] = true, true
 	}
-	return &TokenAuthenticator{tokens: append([]Token(nil), tokens...)}, nil
+	return &TokenAuthenticator{tokens: append([]Token(nil), tokens...), now: time.Now}, nil
 }
 
 // Authenticate implements Authenticator. Every configured hash is compared
@@ -161,6 +166,9 @@ func (a *TokenAuthenticator) Authenticate(r *http.Request) (Principal, error) {
 	}
 	if found < 0 {
 		return Principal{}, ErrBadCredentials
+	}
+	if exp := a.tokens[found].Expires; !exp.IsZero() && !a.now().Before(exp) {
+		return Principal{}, fmt.Errorf("%w: the token expired at %s", ErrBadCredentials, exp.UTC().Format(time.RFC3339))
 	}
 	return Principal{Name: a.tokens[found].Name, Role: a.tokens[found].Role}, nil
 }

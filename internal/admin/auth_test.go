@@ -63,6 +63,7 @@ func identities() []identity {
 		{name: "no token", setup: none},
 		{name: "bad token", setup: header("Bearer tgt_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")},
 		{name: "revoked token", setup: header("Bearer tgt_revoked-not-configured-any-more")},
+		{name: "expired token", setup: func(env *testEnv, req *http.Request) { req.Header.Set("Authorization", "Bearer "+env.expired) }},
 		{name: "basic auth", setup: header("Basic " + base64.StdEncoding.EncodeToString([]byte("admin:admin")))},
 		{name: "localhost v4 no token", setup: none, remote: "127.0.0.1:1234"},
 		{name: "localhost v6 no token", setup: none, remote: "[::1]:1234"},

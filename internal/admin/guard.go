@@ -119,7 +119,7 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request, rt route, op 
 		case errors.Is(err, ErrNoCredentials):
 			return Principal{}, newError(http.StatusUnauthorized, ReasonUnauthenticated, "no bearer token: send Authorization: Bearer <token>")
 		}
-		return Principal{}, newError(http.StatusUnauthorized, ReasonUnauthenticated, "token not recognised")
+		return Principal{}, newError(http.StatusUnauthorized, ReasonUnauthenticated, "token not recognised or expired")
 	}
 	if p.Role < need {
 		return p, newError(http.StatusForbidden, ReasonForbidden, "%s %s needs role %s; %q has role %s", r.Method, r.URL.Path, need, p.Name, p.Role)

@@ -31,6 +31,8 @@ type testEnv struct {
 	// tokens are bearer tokens by role; do sends the admin one unless the
 	// caller passes its own Authorization header.
 	tokens map[Role]string
+	// expired is an admin token past its expiry.
+	expired string
 }
 
 // newEnv builds a server whose authenticator (unless opts sets one)
@@ -47,6 +49,12 @@ func newEnv(t testing.TB, opts Options) *testEnv {
 			env.tokens[r] = tok
 			toks = append(toks, Token{Name: r.String() + "-user", Role: r, SHA256: HashToken(tok)})
 		}
+		// An admin token that expired a minute ago: the matrix's "expired
+		// token" column.
+		expired, err := NewToken()
+		require.NoError(t, err)
+		env.expired = expired
+		toks = append(toks, Token{Name: "expired-admin", Role: RoleAdmin, SHA256: HashToken(expired), Expires: time.Now().Add(-time.Minute)})
 		a, err := NewTokenAuthenticator(toks)
 		require.NoError(t, err)
 		opts.Auth = a

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 	"google.golang.org/grpc"
@@ -188,6 +189,8 @@ type tokenEntry struct {
 	Name   string `yaml:"name"`
 	Role   string `yaml:"role"`
 	SHA256 string `yaml:"sha256"`
+	// Expires (RFC 3339), when set, ends the token's validity.
+	Expires string `yaml:"expires"`
 }
 
 // adminAuth is the admin API's authenticator: the tokens file, else the
@@ -264,7 +267,7 @@ func readTokensFile(path string) ([]admin.Token, error) {
 	dec.KnownFields(true)
 	var entries []tokenEntry
 	if err := dec.Decode(&entries); err != nil {
-		return nil, fmt.Errorf("must be a YAML list of {name, role, sha256}: %w", err)
+		return nil, fmt.Errorf("must be a YAML list of {name, role, sha256, expires}: %w", err)
 	}
 	out := make([]admin.Token, 0, len(entries))
 	for i, e := range entries {
@@ -276,7 +279,13 @@ func readTokensFile(path string) ([]admin.Token, error) {
 		if err != nil || len(sum) != 32 {
 			return nil, fmt.Errorf("entry %d (%q): sha256 must be the 64 hex digits of the token's SHA-256 (`controlplane token create` prints it)", i+1, e.Name)
 		}
-		out = append(out, admin.Token{Name: e.Name, Role: role, SHA256: [32]byte(sum)})
+		tok := admin.Token{Name: e.Name, Role: role, SHA256: [32]byte(sum)}
+		if e.Expires != "" {
+			if tok.Expires, err = time.Parse(time.RFC3339, e.Expires); err != nil {
+				return nil, fmt.Errorf("entry %d (%q): expires must be an RFC 3339 time such as 2027-01-31T00:00:00Z, got %q", i+1, e.Name, e.Expires)
+			}
+		}
+		out = append(out, tok)
 	}
 	return out, nil
 }

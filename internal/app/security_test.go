@@ -9,6 +9,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
@@ -30,6 +31,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"tollgate.dev/tollgate/internal/admin"
 	"tollgate.dev/tollgate/internal/app"
 	"tollgate.dev/tollgate/internal/config"
 	"tollgate.dev/tollgate/internal/pki"
@@ -376,4 +378,49 @@ func selfSignedCA(t *testing.T, td string) (certPEM, keyPEM []byte) {
 	pk, err := x509.MarshalPKCS8PrivateKey(key)
 	require.NoError(t, err)
 	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: pk})
+}
+
+// TestTokensFile: with admin.tokensFile the control plane accepts exactly
+// the tokens listed (by hash), each with its role, until it expires, and
+// creates no admin token of its own.
+func TestTokensFile(t *testing.T) {
+	dir := t.TempDir()
+	editor, err := admin.NewToken()
+	require.NoError(t, err)
+	expired, err := admin.NewToken()
+	require.NoError(t, err)
+	hash := func(tok string) string { h := admin.HashToken(tok); return hex.EncodeToString(h[:]) }
+	file := filepath.Join(dir, "tokens.yaml")
+	require.NoError(t, os.WriteFile(file, []byte(fmt.Sprintf(
+		"- {name: ci, role: editor, sha256: %s, expires: %s}\n- {name: old, role: admin, sha256: %s, expires: 2020-01-01T00:00:00Z}\n",
+		hash(editor), time.Now().Add(time.Hour).UTC().Format(time.RFC3339), hash(expired))), 0o600))
+	data := filepath.Join(dir, "data")
+	cfg, err := config.Defaults()
+	require.NoError(t, err)
+	cfg.DataDir, cfg.Admin.Address, cfg.XDS.Address, cfg.Admin.TokensFile = data, "127.0.0.1:0", "127.0.0.1:0", file
+	ctx, cancel := context.WithCancel(context.Background())
+	a, err := app.Start(ctx, cfg, slog.New(slog.DiscardHandler))
+	require.NoError(t, err)
+	done := make(chan error, 1)
+	go func() { done <- a.Wait(ctx) }()
+	defer func() { cancel(); require.NoError(t, <-done) }()
+	require.NoFileExists(t, cfg.AdminTokenPath(), "no admin token of its own when tokens are configured")
+
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(a.CABundle())
+	hc := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}}
+	status := func(token, method, path, body string) int {
+		req, err := http.NewRequest(method, a.AdminURL()+path, strings.NewReader(body))
+		require.NoError(t, err)
+		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("Content-Type", "application/yaml")
+		resp, err := hc.Do(req)
+		require.NoError(t, err)
+		_ = resp.Body.Close()
+		return resp.StatusCode
+	}
+	svc := "apiVersion: tollgate.dev/v1\nkind: Service\nmetadata: {name: web}\nspec: {endpoints: [{address: 10.0.0.1, port: 80}]}\n"
+	require.Equal(t, http.StatusOK, status(editor, http.MethodPost, "/v1/apply", svc), "the editor writes definitions")
+	require.Equal(t, http.StatusForbidden, status(editor, http.MethodPost, "/v1/gateways/edge/join-tokens", "{}"), "but is no admin")
+	require.Equal(t, http.StatusUnauthorized, status(expired, http.MethodGet, "/v1/services", ""), "an expired token is refused")
 }
