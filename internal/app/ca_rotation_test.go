@@ -98,7 +98,9 @@ func TestCARotationWithoutFailedHandshakes(t *testing.T) {
 			}
 			require.NoError(t, pki.WriteFiles(dir, certPEM, keyPEM, s.CABundle()))
 		}
-		time.Sleep(5 * certRefresh)
+		// grpc-go re-reads the files every certRefresh; leave it several
+		// periods, as the steps of a real rotation leave minutes.
+		time.Sleep(10 * certRefresh)
 	}
 	rotate := func(phase string, certs int) {
 		body := s.mustCall(http.MethodPost, "/v1/ca/rotate", "application/json", `{"phase":"`+phase+`"}`)
