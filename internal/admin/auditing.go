@@ -96,7 +96,7 @@ func urlObjects(r *http.Request, rt route) []string {
 		return []string{string(k) + "/" + name}
 	}
 	switch rt.name {
-	case "gatewayStatus", "gatewayConfig", "gatewayCertificates", "gatewayJoinTokens":
+	case "gatewayStatus", "gatewayConfig", "gatewayCertificates", "gatewayJoinTokens", "rotateIdentity":
 		return []string{string(model.KindGateway) + "/" + name}
 	}
 	return nil

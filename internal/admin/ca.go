@@ -135,6 +135,13 @@ func (s *Server) issueCertificate(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
+	return s.signFor(w, r, name)
+}
+
+// signFor answers a certificate for gateway, signed from the CSR in the
+// request body (the issue and renew endpoints differ only in how they
+// decide the gateway).
+func (s *Server) signFor(w http.ResponseWriter, r *http.Request, gateway string) error {
 	var req certificateRequest
 	if err := s.readJSON(w, r, &req, false); err != nil {
 		return err
@@ -143,11 +150,11 @@ func (s *Server) issueCertificate(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	cert, err := s.opts.CA.Issue(r.Context(), name, csr)
+	cert, err := s.opts.CA.Issue(r.Context(), gateway, csr)
 	if err != nil {
-		return caError(err, name)
+		return caError(err, gateway)
 	}
-	return s.writeCertificate(w, name, cert)
+	return s.writeCertificate(w, gateway, cert)
 }
 
 // newJoinToken handles POST /v1/gateways/{name}/join-tokens.
@@ -266,19 +273,7 @@ func (s *Server) renew(w http.ResponseWriter, r *http.Request) error {
 	}
 	noteActor(r, "certificate:"+gw)
 	noteObjects(r, model.Key{Kind: model.KindGateway, Name: gw}.String())
-	var req certificateRequest
-	if err := s.readJSON(w, r, &req, false); err != nil {
-		return err
-	}
-	csr, err := checkCSR(req.CSR)
-	if err != nil {
-		return err
-	}
-	cert, err := s.opts.CA.Issue(r.Context(), gw, csr)
-	if err != nil {
-		return caError(err, gw)
-	}
-	return s.writeCertificate(w, gw, cert)
+	return s.signFor(w, r, gw)
 }
 
 // caGateway checks the CA is there and the URL names a defined Gateway:

@@ -215,18 +215,21 @@ func scalarSchema(fd protoreflect.FieldDescriptor) map[string]any {
 	}
 }
 
+// schemaOf is a schema of one JSON type.
+func schemaOf(typ string) map[string]any { return map[string]any{"type": typ} }
+
+// obj is an object schema with props, of which required must be present.
+func obj(props map[string]any, required ...string) map[string]any {
+	m := map[string]any{"type": "object", "properties": props}
+	if len(required) > 0 {
+		m["required"] = required
+	}
+	return m
+}
+
 // fixedSchemas are the shapes that are not model objects.
 func fixedSchemas() map[string]any {
-	str := map[string]any{"type": "string"}
-	integer := map[string]any{"type": "integer"}
-	boolean := map[string]any{"type": "boolean"}
-	obj := func(props map[string]any, required ...string) map[string]any {
-		m := map[string]any{"type": "object", "properties": props}
-		if len(required) > 0 {
-			m["required"] = required
-		}
-		return m
-	}
+	str, integer, boolean := schemaOf("string"), schemaOf("integer"), schemaOf("boolean")
 	return map[string]any{
 		"Bundle": map[string]any{"oneOf": []any{ref("Object"), map[string]any{"type": "array", "items": ref("Object")}}},
 		"ObjectResult": obj(map[string]any{
@@ -271,16 +274,7 @@ func fixedSchemas() map[string]any {
 // securitySchemas are the shapes of the CA, join, audit and metrics
 // endpoints.
 func securitySchemas() map[string]any {
-	str := map[string]any{"type": "string"}
-	integer := map[string]any{"type": "integer"}
-	boolean := map[string]any{"type": "boolean"}
-	obj := func(props map[string]any, required ...string) map[string]any {
-		m := map[string]any{"type": "object", "properties": props}
-		if len(required) > 0 {
-			m["required"] = required
-		}
-		return m
-	}
+	str, integer, boolean := schemaOf("string"), schemaOf("integer"), schemaOf("boolean")
 	return map[string]any{
 		"Metrics":            map[string]any{"type": "string", "description": "Prometheus text exposition format"},
 		"CABundle":           obj(map[string]any{"caBundle": str, "sha256": str}, "caBundle", "sha256"),

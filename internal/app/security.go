@@ -144,27 +144,47 @@ func sealKey(cfg config.Config, log *slog.Logger) (pki.SealKey, error) {
 		return pki.ParseSealKey(cfg.CA.SealKey)
 	}
 	path := cfg.SealKeyPath()
-	data, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
+	text, created, err := readOrCreate(path, func() (string, error) {
 		k, err := pki.NewSealKey()
-		if err != nil {
-			return k, err
-		}
-		if err := writeNew(path, k.String()+"\n"); err != nil {
-			return k, fmt.Errorf("create the seal key file: %w", err)
-		}
+		return k.String(), err
+	})
+	if err != nil {
+		return pki.SealKey{}, fmt.Errorf("seal key file: %w", err)
+	}
+	if created {
 		log.Warn("created a seal key for the CA beside the store; set ca.sealKey (CONTROLPLANE_CA_SEAL_KEY) to keep them apart",
 			slog.String("path", path))
-		return k, nil
 	}
-	if err != nil {
-		return pki.SealKey{}, fmt.Errorf("read the seal key file: %w", err)
-	}
-	k, err := pki.ParseSealKey(string(data))
+	k, err := pki.ParseSealKey(text)
 	if err != nil {
 		return k, fmt.Errorf("seal key file %s: %w", path, err)
 	}
 	return k, nil
+}
+
+// readOrCreate returns the trimmed content of the secret file path,
+// first creating it (mode 0600) with what fresh makes when it does not
+// exist; created says which happened. An empty file is an error.
+func readOrCreate(path string, fresh func() (string, error)) (content string, created bool, err error) {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		text, err := fresh()
+		if err != nil {
+			return "", false, err
+		}
+		if err := writeNew(path, text+"\n"); err != nil {
+			return "", false, fmt.Errorf("create %s: %w", path, err)
+		}
+		return text, true, nil
+	}
+	if err != nil {
+		return "", false, fmt.Errorf("read %s: %w", path, err)
+	}
+	text := strings.TrimSpace(string(data))
+	if text == "" {
+		return "", false, fmt.Errorf("%s is empty; delete it to have a new one created", path)
+	}
+	return text, false, nil
 }
 
 // writeNew creates path with mode 0600, failing if it exists, and syncs it.
@@ -213,23 +233,12 @@ func adminAuth(cfg config.Config, log *slog.Logger) (admin.Authenticator, error)
 		return admin.FirstOf(auth, certs), nil
 	}
 	path := cfg.AdminTokenPath()
-	data, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		tok, err := admin.NewToken()
-		if err != nil {
-			return nil, err
-		}
-		if err := writeNew(path, tok+"\n"); err != nil {
-			return nil, fmt.Errorf("create the admin token file: %w", err)
-		}
-		log.Info("created an admin token for the admin API; the CLI on this host reads it", slog.String("path", path))
-		data = []byte(tok)
-	} else if err != nil {
-		return nil, fmt.Errorf("read the admin token file: %w", err)
+	tok, created, err := readOrCreate(path, admin.NewToken)
+	if err != nil {
+		return nil, fmt.Errorf("admin token file: %w", err)
 	}
-	tok := strings.TrimSpace(string(data))
-	if tok == "" {
-		return nil, fmt.Errorf("admin token file %s is empty; delete it to have a new one created", path)
+	if created {
+		log.Info("created an admin token for the admin API; the CLI on this host reads it", slog.String("path", path))
 	}
 	auth, err := admin.NewTokenAuthenticator([]admin.Token{{Name: "admin-token-file", Role: admin.RoleAdmin, SHA256: admin.HashToken(tok)}})
 	if err != nil {

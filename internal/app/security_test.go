@@ -65,11 +65,7 @@ func startSecureAppWith(t *testing.T, dataDir string, modify func(*config.Config
 	modify(&cfg)
 	require.Empty(t, cfg.Validate())
 	ctx, cancel := context.WithCancel(context.Background())
-	logger := slog.New(slog.DiscardHandler)
-	if os.Getenv("DEBUGLOG") != "" {
-		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	}
-	a, err := app.Start(ctx, cfg, logger)
+	a, err := app.Start(ctx, cfg, slog.New(slog.DiscardHandler))
 	require.NoError(t, err)
 	done := make(chan error, 1)
 	go func() { done <- a.Wait(ctx) }()

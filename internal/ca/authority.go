@@ -73,7 +73,7 @@ type Authority struct {
 	changed  chan struct{} // closed (and replaced) when the trust changes
 
 	mu      sync.Mutex
-	serving map[string]*tls.Certificate // by signer and the names it was issued for
+	serving map[string]*tls.Certificate // by the names it was issued for
 }
 
 // Open loads the CA: the user's when Options has one, else the built-in
@@ -210,25 +210,18 @@ func (a *Authority) ServerTLS(names []string, clientAuth tls.ClientAuthType) *tl
 			NextProtos:   []string{"h2", "http/1.1"},
 		}, nil
 	}
-	return &tls.Config{
-		MinVersion:         tls.VersionTLS12,
-		ClientAuth:         clientAuth,
-		ClientCAs:          a.Pool(),
-		GetConfigForClient: perHandshake,
-		GetCertificate: func(*tls.ClientHelloInfo) (*tls.Certificate, error) {
-			return a.servingCertificate(names)
-		},
-	}
+	return &tls.Config{MinVersion: tls.VersionTLS12, GetConfigForClient: perHandshake}
 }
 
 // servingCertificate returns the current certificate for names, issuing a
 // new one when there is none or it is due for renewal.
 func (a *Authority) servingCertificate(names []string) (*tls.Certificate, error) {
 	signer := a.signer()
-	key := signer.Certificate().SerialNumber.String() + fmt.Sprint(names)
+	key := fmt.Sprint(names)
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if c := a.serving[key]; c != nil && !pki.NeedsRenewal(c.Leaf, a.now()) {
+	// Reused until due, and until a CA rotation changes the signer.
+	if c := a.serving[key]; c != nil && !pki.NeedsRenewal(c.Leaf, a.now()) && c.Leaf.CheckSignatureFrom(signer.Certificate()) == nil {
 		return c, nil
 	}
 	dns, ips := splitNames(names)
